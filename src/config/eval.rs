@@ -1,0 +1,799 @@
+//! Expression evaluation with unknown values, and static reference analysis.
+
+use super::functions;
+use crate::address::ResourceId;
+use crate::value::Value;
+use hcl::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Everything an expression can refer to, by root name (`var`, `local`, `aws_s3_bucket`,
+/// `data`, `each`, `count`, `path`, `terraform`).
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    pub roots: BTreeMap<String, Value>,
+    /// The stack directory, for `file()` and friends.
+    pub dir: PathBuf,
+}
+
+impl Scope {
+    pub fn new(dir: PathBuf) -> Self {
+        Scope {
+            roots: BTreeMap::new(),
+            dir,
+        }
+    }
+
+    pub fn eval(&self, expr: &Expression) -> Result<Value, String> {
+        Evaluator {
+            scope: self,
+            bound: vec![],
+        }
+        .eval(expr)
+    }
+
+    /// A root whose value is an object; created empty on first use.
+    pub fn root_map(&mut self, root: &str) -> &mut BTreeMap<String, Value> {
+        let v = self
+            .roots
+            .entry(root.to_string())
+            .or_insert_with(|| Value::Map(BTreeMap::new()));
+        if !matches!(v, Value::Map(_)) {
+            *v = Value::Map(BTreeMap::new());
+        }
+        match v {
+            Value::Map(m) => m,
+            _ => unreachable!("just made a map"),
+        }
+    }
+}
+
+struct Evaluator<'a> {
+    scope: &'a Scope,
+    /// Variables bound by `for` expressions, innermost last.
+    bound: Vec<(String, Value)>,
+}
+
+impl Evaluator<'_> {
+    fn lookup(&self, name: &str) -> Result<Value, String> {
+        if let Some((_, v)) = self.bound.iter().rev().find(|(n, _)| n == name) {
+            return Ok(v.clone());
+        }
+        self.scope.roots.get(name).cloned().ok_or_else(|| match name {
+            "each" => "`each` can only be used in a resource that sets for_each".to_string(),
+            "count" => "`count.index` can only be used in a resource that sets count".to_string(),
+            _ => format!("unknown name `{name}`: a reference needs a prefix such as var., local. or a resource type"),
+        })
+    }
+
+    fn eval(&mut self, expr: &Expression) -> Result<Value, String> {
+        Ok(match expr {
+            Expression::Null => Value::Null,
+            Expression::Bool(b) => Value::Bool(*b),
+            Expression::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
+            Expression::String(s) => Value::String(s.clone()),
+            Expression::Array(items) => Value::List(
+                items
+                    .iter()
+                    .map(|e| self.eval(e))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Expression::Object(obj) => {
+                let mut m = BTreeMap::new();
+                for (k, v) in obj.iter() {
+                    let key = match k {
+                        ObjectKey::Identifier(id) => id.to_string(),
+                        ObjectKey::Expression(e) => match self.eval(e)? {
+                            Value::Unknown => return Ok(Value::Unknown),
+                            other => other.to_template_string().ok_or_else(|| {
+                                format!("object key must be a string, got {}", other.type_name())
+                            })?,
+                        },
+                        other => return Err(format!("unsupported object key {other:?}")),
+                    };
+                    m.insert(key, self.eval(v)?);
+                }
+                Value::Map(m)
+            }
+            Expression::TemplateExpr(t) => {
+                let raw = match t.as_ref() {
+                    hcl::expr::TemplateExpr::Heredoc(h)
+                        if h.strip == hcl::expr::HeredocStripMode::Indent =>
+                    {
+                        hcl::expr::TemplateExpr::QuotedString(dedent(&h.template))
+                    }
+                    other => other.clone(),
+                };
+                let template =
+                    hcl::Template::from_expr(&raw).map_err(|e| format!("invalid template: {e}"))?;
+                self.eval_template(&template)?
+            }
+            Expression::Variable(v) => self.lookup(v.as_str())?,
+            Expression::Traversal(t) => {
+                let base = self.eval(&t.expr)?;
+                self.traverse(base, &t.operators)?
+            }
+            Expression::FuncCall(call) => self.call(call)?,
+            Expression::Parenthesis(e) => self.eval(e)?,
+            Expression::Conditional(c) => match self.eval(&c.cond_expr)? {
+                Value::Bool(true) => self.eval(&c.true_expr)?,
+                Value::Bool(false) => self.eval(&c.false_expr)?,
+                Value::Unknown => Value::Unknown,
+                other => {
+                    return Err(format!(
+                        "condition must be a bool, got {}",
+                        other.type_name()
+                    ));
+                }
+            },
+            Expression::Operation(op) => match op.as_ref() {
+                hcl::expr::Operation::Unary(u) => {
+                    let v = self.eval(&u.expr)?;
+                    match (u.operator, v) {
+                        (_, Value::Unknown) => Value::Unknown,
+                        (UnaryOperator::Neg, Value::Number(n)) => Value::Number(-n),
+                        (UnaryOperator::Not, Value::Bool(b)) => Value::Bool(!b),
+                        (op, v) => return Err(format!("cannot apply {op:?} to {}", v.type_name())),
+                    }
+                }
+                hcl::expr::Operation::Binary(b) => {
+                    let l = self.eval(&b.lhs_expr)?;
+                    let r = self.eval(&b.rhs_expr)?;
+                    binary(b.operator, l, r)?
+                }
+            },
+            Expression::ForExpr(f) => self.for_expr(f)?,
+            other => return Err(format!("unsupported expression: {other:?}")),
+        })
+    }
+
+    fn traverse(&mut self, mut value: Value, ops: &[TraversalOperator]) -> Result<Value, String> {
+        for (i, op) in ops.iter().enumerate() {
+            match op {
+                TraversalOperator::AttrSplat | TraversalOperator::FullSplat => {
+                    let items = match value {
+                        Value::Unknown => return Ok(Value::Unknown),
+                        Value::Null => vec![],
+                        Value::List(l) => l,
+                        other => vec![other],
+                    };
+                    let rest = &ops[i + 1..];
+                    let out = items
+                        .into_iter()
+                        .map(|item| self.traverse(item, rest))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    return Ok(Value::List(out));
+                }
+                TraversalOperator::GetAttr(name) => {
+                    value = get_attr(value, name.as_str())?;
+                }
+                TraversalOperator::Index(e) => {
+                    let idx = self.eval(e)?;
+                    value = index(value, idx)?;
+                }
+                TraversalOperator::LegacyIndex(n) => {
+                    value = index(value, Value::Number(*n as f64))?;
+                }
+            }
+        }
+        Ok(value)
+    }
+
+    fn call(&mut self, call: &hcl::expr::FuncCall) -> Result<Value, String> {
+        let name = call.name.name.as_str();
+        // try and can see errors of their arguments, so they evaluate them lazily.
+        match name {
+            "try" => {
+                let mut last = String::from("try needs at least one argument");
+                for arg in &call.args {
+                    match self.eval(arg) {
+                        Ok(v) => return Ok(v),
+                        Err(e) => last = e,
+                    }
+                }
+                return Err(format!(
+                    "no argument of try() succeeded; the last error: {last}"
+                ));
+            }
+            "can" => {
+                let [arg] = call.args.as_slice() else {
+                    return Err("can takes exactly one argument".into());
+                };
+                return Ok(match self.eval(arg) {
+                    Ok(Value::Unknown) => Value::Unknown,
+                    Ok(_) => Value::Bool(true),
+                    Err(_) => Value::Bool(false),
+                });
+            }
+            _ => {}
+        }
+        let mut args = call
+            .args
+            .iter()
+            .map(|a| self.eval(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        if call.expand_final {
+            match args.pop() {
+                Some(Value::List(l)) => args.extend(l),
+                Some(Value::Unknown) => return Ok(Value::Unknown),
+                _ => {
+                    return Err(format!(
+                        "{name}(...): the argument before `...` must be a list"
+                    ));
+                }
+            }
+        }
+        functions::call(name, args, &self.scope.dir).map_err(|e| format!("{name}(): {e}"))
+    }
+
+    fn for_expr(&mut self, f: &hcl::expr::ForExpr) -> Result<Value, String> {
+        let coll = self.eval(&f.collection_expr)?;
+        let pairs: Vec<(Value, Value)> = match coll {
+            Value::Unknown => return Ok(Value::Unknown),
+            Value::List(l) => l
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Number(i as f64), v))
+                .collect(),
+            Value::Map(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+            Value::Null => {
+                return Err("cannot iterate over a null value in a for expression".into());
+            }
+            other => {
+                return Err(format!(
+                    "cannot iterate over a {} in a for expression",
+                    other.type_name()
+                ));
+            }
+        };
+        let mut list = vec![];
+        let mut map: BTreeMap<String, Value> = BTreeMap::new();
+        let mut grouped: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for (k, v) in pairs {
+            let depth = self.bound.len();
+            if let Some(kv) = &f.key_var {
+                self.bound.push((kv.to_string(), k));
+            }
+            self.bound.push((f.value_var.to_string(), v));
+            let result = (|| -> Result<Option<Value>, String> {
+                if let Some(cond) = &f.cond_expr {
+                    match self.eval(cond)? {
+                        Value::Bool(true) => {}
+                        Value::Bool(false) => return Ok(None),
+                        Value::Unknown => return Ok(Some(Value::Unknown)),
+                        other => {
+                            return Err(format!(
+                                "for condition must be a bool, got {}",
+                                other.type_name()
+                            ));
+                        }
+                    }
+                }
+                let value = self.eval(&f.value_expr)?;
+                match &f.key_expr {
+                    None => list.push(value),
+                    Some(ke) => {
+                        let key = match self.eval(ke)? {
+                            Value::Unknown => return Ok(Some(Value::Unknown)),
+                            k => k
+                                .to_template_string()
+                                .ok_or("for expression keys must be strings")?,
+                        };
+                        if f.grouping {
+                            grouped.entry(key).or_default().push(value);
+                        } else if map.insert(key.clone(), value).is_some() {
+                            return Err(format!(
+                                "duplicate key {key:?} in for expression; use `...` after the value to group"
+                            ));
+                        }
+                    }
+                }
+                Ok(None)
+            })();
+            self.bound.truncate(depth);
+            if let Some(v) = result? {
+                return Ok(v);
+            }
+        }
+        Ok(match &f.key_expr {
+            None => Value::List(list),
+            Some(_) if f.grouping => Value::Map(
+                grouped
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::List(v)))
+                    .collect(),
+            ),
+            Some(_) => Value::Map(map),
+        })
+    }
+
+    fn eval_template(&mut self, t: &hcl::Template) -> Result<Value, String> {
+        let elements = t.elements();
+        if let [hcl::template::Element::Interpolation(i)] = elements {
+            return self.eval(&i.expr);
+        }
+        let mut out = String::new();
+        for el in elements {
+            match el {
+                hcl::template::Element::Literal(s) => out.push_str(s),
+                hcl::template::Element::Interpolation(i) => match self.eval(&i.expr)? {
+                    Value::Unknown => return Ok(Value::Unknown),
+                    Value::Null => {
+                        return Err("cannot include a null value in a string template".into());
+                    }
+                    v => out.push_str(&v.to_template_string().ok_or_else(|| {
+                        format!(
+                            "cannot include a {} in a string template; use jsonencode() or join()",
+                            v.type_name()
+                        )
+                    })?),
+                },
+                hcl::template::Element::Directive(d) => match d {
+                    hcl::template::Directive::If(ifd) => match self.eval(&ifd.cond_expr)? {
+                        Value::Bool(true) => {
+                            push_template(&mut out, self.eval_template(&ifd.true_template)?)?
+                        }
+                        Value::Bool(false) => {
+                            if let Some(f) = &ifd.false_template {
+                                push_template(&mut out, self.eval_template(f)?)?
+                            }
+                        }
+                        Value::Unknown => return Ok(Value::Unknown),
+                        _ => return Err("%{if} condition must be a bool".into()),
+                    },
+                    hcl::template::Directive::For(fd) => {
+                        let coll = self.eval(&fd.collection_expr)?;
+                        let pairs: Vec<(Value, Value)> = match coll {
+                            Value::Unknown => return Ok(Value::Unknown),
+                            Value::List(l) => l
+                                .into_iter()
+                                .enumerate()
+                                .map(|(i, v)| (Value::Number(i as f64), v))
+                                .collect(),
+                            Value::Map(m) => {
+                                m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()
+                            }
+                            other => {
+                                return Err(format!("cannot iterate over a {}", other.type_name()));
+                            }
+                        };
+                        for (k, v) in pairs {
+                            let depth = self.bound.len();
+                            if let Some(kv) = &fd.key_var {
+                                self.bound.push((kv.to_string(), k));
+                            }
+                            self.bound.push((fd.value_var.to_string(), v));
+                            let r = self.eval_template(&fd.template);
+                            self.bound.truncate(depth);
+                            push_template(&mut out, r?)?;
+                        }
+                    }
+                },
+            }
+        }
+        Ok(Value::String(out))
+    }
+}
+
+fn push_template(out: &mut String, v: Value) -> Result<(), String> {
+    match v {
+        Value::Unknown => Err("unknown value inside a template directive".into()),
+        v => {
+            out.push_str(&v.to_template_string().unwrap_or_default());
+            Ok(())
+        }
+    }
+}
+
+fn dedent(s: &str) -> String {
+    let indent = s
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    let mut out: String = s
+        .lines()
+        .map(|l| l.get(indent..).unwrap_or("").to_string() + "\n")
+        .collect();
+    if !s.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
+fn get_attr(value: Value, name: &str) -> Result<Value, String> {
+    match value {
+        Value::Unknown => Ok(Value::Unknown),
+        Value::Map(mut m) => m.remove(name).ok_or_else(|| {
+            let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+            format!(
+                "this object has no attribute `{name}`{}",
+                crate::diag::did_you_mean(name, keys.iter().copied())
+            )
+        }),
+        Value::Null => Err(format!("cannot read `{name}` of a null value")),
+        Value::List(_) => Err(format!(
+            "cannot read `{name}` of a list; use an index such as [0] or a splat such as [*].{name}"
+        )),
+        other => Err(format!("cannot read `{name}` of a {}", other.type_name())),
+    }
+}
+
+fn index(value: Value, idx: Value) -> Result<Value, String> {
+    match (value, idx) {
+        (Value::Unknown, _) | (_, Value::Unknown) => Ok(Value::Unknown),
+        (Value::List(l), Value::Number(n)) => {
+            let len = l.len();
+            l.into_iter()
+                .nth(n as usize)
+                .filter(|_| n >= 0.0)
+                .ok_or_else(|| {
+                    format!(
+                        "index {} out of range for a list of {len} elements",
+                        crate::value::format_number(n)
+                    )
+                })
+        }
+        (Value::List(l), Value::String(s)) => match s.parse::<usize>() {
+            Ok(i) => l
+                .into_iter()
+                .nth(i)
+                .ok_or_else(|| format!("index {i} out of range")),
+            Err(_) => Err(format!("a list is indexed by number, not {s:?}")),
+        },
+        (Value::Map(mut m), k) => {
+            let key = k.to_template_string().ok_or("map keys are strings")?;
+            m.remove(&key)
+                .ok_or_else(|| format!("no element with key {key:?}"))
+        }
+        (Value::Null, _) => Err("cannot index a null value".into()),
+        (v, i) => Err(format!(
+            "cannot index a {} with a {}",
+            v.type_name(),
+            i.type_name()
+        )),
+    }
+}
+
+fn binary(op: BinaryOperator, l: Value, r: Value) -> Result<Value, String> {
+    use BinaryOperator::*;
+    if matches!(l, Value::Unknown) || matches!(r, Value::Unknown) {
+        return Ok(Value::Unknown);
+    }
+    let num = |v: &Value| -> Result<f64, String> {
+        match v {
+            Value::Number(n) => Ok(*n),
+            Value::String(s) => s
+                .trim()
+                .parse()
+                .map_err(|_| format!("{s:?} is not a number")),
+            other => Err(format!("expected a number, got {}", other.type_name())),
+        }
+    };
+    let boolean = |v: &Value| -> Result<bool, String> {
+        match v {
+            Value::Bool(b) => Ok(*b),
+            Value::String(s) if s == "true" || s == "false" => Ok(s == "true"),
+            other => Err(format!("expected a bool, got {}", other.type_name())),
+        }
+    };
+    Ok(match op {
+        Eq => Value::Bool(loosely_equal(&l, &r)),
+        NotEq => Value::Bool(!loosely_equal(&l, &r)),
+        Less => Value::Bool(num(&l)? < num(&r)?),
+        LessEq => Value::Bool(num(&l)? <= num(&r)?),
+        Greater => Value::Bool(num(&l)? > num(&r)?),
+        GreaterEq => Value::Bool(num(&l)? >= num(&r)?),
+        Plus => Value::Number(num(&l)? + num(&r)?),
+        Minus => Value::Number(num(&l)? - num(&r)?),
+        Mul => Value::Number(num(&l)? * num(&r)?),
+        Div => {
+            let d = num(&r)?;
+            if d == 0.0 {
+                return Err("division by zero".into());
+            }
+            Value::Number(num(&l)? / d)
+        }
+        Mod => {
+            let d = num(&r)?;
+            if d == 0.0 {
+                return Err("modulo by zero".into());
+            }
+            Value::Number(num(&l)? % d)
+        }
+        And => Value::Bool(boolean(&l)? && boolean(&r)?),
+        Or => Value::Bool(boolean(&l)? || boolean(&r)?),
+    })
+}
+
+fn loosely_equal(l: &Value, r: &Value) -> bool {
+    match (l, r) {
+        (Value::Number(a), Value::String(b)) | (Value::String(b), Value::Number(a)) => {
+            b.parse::<f64>().map(|x| x == *a).unwrap_or(false)
+        }
+        _ => l == r,
+    }
+}
+
+/// What an expression refers to.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reference {
+    Var(String),
+    Local(String),
+    Resource(ResourceId),
+    Each,
+    Count,
+    Path,
+    Terraform,
+    /// A name that is none of the above.
+    Undeclared(String),
+}
+
+/// `aws_s3_bucket.archive` or `data.aws_region.current` written as a bare reference.
+pub fn static_reference(expr: &Expression) -> Option<ResourceId> {
+    match references(expr).as_slice() {
+        [Reference::Resource(r)] => Some(r.clone()),
+        _ => None,
+    }
+}
+
+/// Every reference in an expression, in order of appearance.
+pub fn references(expr: &Expression) -> Vec<Reference> {
+    let mut out = vec![];
+    collect_refs(expr, &mut vec![], &mut out);
+    out
+}
+
+fn root_ref(root: &str, ops: &[TraversalOperator]) -> Reference {
+    let attr = |i: usize| match ops.get(i) {
+        Some(TraversalOperator::GetAttr(a)) => Some(a.to_string()),
+        _ => None,
+    };
+    match root {
+        "var" => attr(0)
+            .map(Reference::Var)
+            .unwrap_or(Reference::Undeclared("var".into())),
+        "local" => attr(0)
+            .map(Reference::Local)
+            .unwrap_or(Reference::Undeclared("local".into())),
+        "each" => Reference::Each,
+        "count" => Reference::Count,
+        "path" => Reference::Path,
+        "terraform" | "thingform" => Reference::Terraform,
+        "data" => match (attr(0), attr(1)) {
+            (Some(t), Some(n)) => Reference::Resource(ResourceId::data(&t, &n)),
+            _ => Reference::Undeclared("data".into()),
+        },
+        t if t.contains('_') => match attr(0) {
+            Some(n) => Reference::Resource(ResourceId::managed(t, &n)),
+            None => Reference::Undeclared(t.into()),
+        },
+        other => Reference::Undeclared(other.into()),
+    }
+}
+
+fn collect_refs(expr: &Expression, bound: &mut Vec<String>, out: &mut Vec<Reference>) {
+    match expr {
+        Expression::Variable(v) => {
+            if !bound.iter().any(|b| b == v.as_str()) {
+                out.push(root_ref(v.as_str(), &[]));
+            }
+        }
+        Expression::Traversal(t) => {
+            match &t.expr {
+                Expression::Variable(v) if !bound.iter().any(|b| b == v.as_str()) => {
+                    out.push(root_ref(v.as_str(), &t.operators))
+                }
+                other => collect_refs(other, bound, out),
+            }
+            for op in &t.operators {
+                if let TraversalOperator::Index(e) = op {
+                    collect_refs(e, bound, out);
+                }
+            }
+        }
+        Expression::Array(items) => items.iter().for_each(|e| collect_refs(e, bound, out)),
+        Expression::Object(obj) => {
+            for (k, v) in obj.iter() {
+                if let ObjectKey::Expression(e) = k {
+                    collect_refs(e, bound, out);
+                }
+                collect_refs(v, bound, out);
+            }
+        }
+        Expression::TemplateExpr(t) => {
+            if let Ok(template) = hcl::Template::from_expr(t) {
+                collect_template_refs(&template, bound, out);
+            }
+        }
+        Expression::FuncCall(c) => c.args.iter().for_each(|e| collect_refs(e, bound, out)),
+        Expression::Parenthesis(e) => collect_refs(e, bound, out),
+        Expression::Conditional(c) => {
+            collect_refs(&c.cond_expr, bound, out);
+            collect_refs(&c.true_expr, bound, out);
+            collect_refs(&c.false_expr, bound, out);
+        }
+        Expression::Operation(op) => match op.as_ref() {
+            hcl::expr::Operation::Unary(u) => collect_refs(&u.expr, bound, out),
+            hcl::expr::Operation::Binary(b) => {
+                collect_refs(&b.lhs_expr, bound, out);
+                collect_refs(&b.rhs_expr, bound, out);
+            }
+        },
+        Expression::ForExpr(f) => {
+            collect_refs(&f.collection_expr, bound, out);
+            let depth = bound.len();
+            if let Some(k) = &f.key_var {
+                bound.push(k.to_string());
+            }
+            bound.push(f.value_var.to_string());
+            if let Some(k) = &f.key_expr {
+                collect_refs(k, bound, out);
+            }
+            collect_refs(&f.value_expr, bound, out);
+            if let Some(c) = &f.cond_expr {
+                collect_refs(c, bound, out);
+            }
+            bound.truncate(depth);
+        }
+        _ => {}
+    }
+}
+
+fn collect_template_refs(t: &hcl::Template, bound: &mut Vec<String>, out: &mut Vec<Reference>) {
+    for el in t.elements() {
+        match el {
+            hcl::template::Element::Literal(_) => {}
+            hcl::template::Element::Interpolation(i) => collect_refs(&i.expr, bound, out),
+            hcl::template::Element::Directive(hcl::template::Directive::If(d)) => {
+                collect_refs(&d.cond_expr, bound, out);
+                collect_template_refs(&d.true_template, bound, out);
+                if let Some(f) = &d.false_template {
+                    collect_template_refs(f, bound, out);
+                }
+            }
+            hcl::template::Element::Directive(hcl::template::Directive::For(d)) => {
+                collect_refs(&d.collection_expr, bound, out);
+                let depth = bound.len();
+                if let Some(k) = &d.key_var {
+                    bound.push(k.to_string());
+                }
+                bound.push(d.value_var.to_string());
+                collect_template_refs(&d.template, bound, out);
+                bound.truncate(depth);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expr(src: &str) -> Expression {
+        let body = hcl::parse(&format!("x = {src}\n")).unwrap();
+        body.attributes().next().unwrap().expr.clone()
+    }
+
+    fn scope() -> Scope {
+        let mut s = Scope::new(PathBuf::from("."));
+        s.root_map("var")
+            .insert("env".into(), Value::String("dev".into()));
+        s.root_map("var").insert(
+            "nodes".into(),
+            Value::List(vec![Value::String("a".into()), Value::String("b".into())]),
+        );
+        let mut bucket = BTreeMap::new();
+        bucket.insert("bucket".into(), Value::String("dev-archive".into()));
+        bucket.insert("arn".into(), Value::Unknown);
+        s.root_map("aws_s3_bucket")
+            .insert("archive".into(), Value::Map(bucket));
+        s
+    }
+
+    #[test]
+    fn templates_and_references() {
+        let s = scope();
+        assert_eq!(
+            s.eval(&expr("\"${var.env}-x\"")).unwrap(),
+            Value::String("dev-x".into())
+        );
+        assert_eq!(
+            s.eval(&expr("aws_s3_bucket.archive.bucket")).unwrap(),
+            Value::String("dev-archive".into())
+        );
+    }
+
+    #[test]
+    fn unknowns_propagate_through_templates_and_functions() {
+        let s = scope();
+        assert_eq!(
+            s.eval(&expr("\"${aws_s3_bucket.archive.arn}/*\"")).unwrap(),
+            Value::Unknown
+        );
+        assert_eq!(
+            s.eval(&expr("upper(aws_s3_bucket.archive.arn)")).unwrap(),
+            Value::Unknown
+        );
+        assert_eq!(
+            s.eval(&expr("jsonencode({a = aws_s3_bucket.archive.arn})"))
+                .unwrap(),
+            Value::Unknown
+        );
+    }
+
+    #[test]
+    fn for_expressions_and_conditionals() {
+        let s = scope();
+        assert_eq!(
+            s.eval(&expr("{for n in var.nodes : n => upper(n) if n != \"b\"}"))
+                .unwrap()
+                .to_json(),
+            serde_json::json!({"a": "A"})
+        );
+        assert_eq!(
+            s.eval(&expr("var.env == \"prod\" ? 3 : 1")).unwrap(),
+            Value::Number(1.0)
+        );
+        assert_eq!(
+            s.eval(&expr("[for i, n in var.nodes : i]"))
+                .unwrap()
+                .to_json(),
+            serde_json::json!([0, 1])
+        );
+    }
+
+    #[test]
+    fn splat_and_try() {
+        let mut s = scope();
+        s.roots.insert(
+            "xs".into(),
+            Value::List(vec![
+                Value::Map([("a".to_string(), Value::Number(1.0))].into()),
+                Value::Map([("a".to_string(), Value::Number(2.0))].into()),
+            ]),
+        );
+        assert_eq!(
+            s.eval(&expr("xs[*].a")).unwrap().to_json(),
+            serde_json::json!([1, 2])
+        );
+        assert_eq!(
+            s.eval(&expr("try(var.nope, \"fallback\")")).unwrap(),
+            Value::String("fallback".into())
+        );
+        assert_eq!(s.eval(&expr("can(var.nope)")).unwrap(), Value::Bool(false));
+    }
+
+    #[test]
+    fn reference_analysis_skips_for_variables() {
+        let refs = references(&expr("[for n in var.nodes : \"${n}-${local.suffix}\"]"));
+        assert_eq!(
+            refs,
+            vec![
+                Reference::Var("nodes".into()),
+                Reference::Local("suffix".into())
+            ]
+        );
+        let refs = references(&expr("data.aws_region.current.name"));
+        assert_eq!(
+            refs,
+            vec![Reference::Resource(ResourceId::data(
+                "aws_region",
+                "current"
+            ))]
+        );
+    }
+
+    #[test]
+    fn bad_references_are_errors_not_panics() {
+        let s = scope();
+        let err = s.eval(&expr("aws_s3_bucket.archive.buckt")).unwrap_err();
+        assert!(err.contains("Did you mean \"bucket\""), "{err}");
+        assert!(
+            s.eval(&expr("var.nodes[5]"))
+                .unwrap_err()
+                .contains("out of range")
+        );
+    }
+}

@@ -1,0 +1,733 @@
+//! Apply: walk the plan's changes as a DAG, concurrently up to `parallelism`, writing
+//! state after every single operation. A failed operation skips what depends on it;
+//! everything else continues. Ctrl-C stops new operations and lets running ones finish.
+
+use super::diff::{merge_computed, normalize, normalize_json, same};
+use super::plan::{Action, Plan, ResourceChange};
+use super::{Event, Ui};
+use crate::address::{Address, InstanceKey, Mode, ResourceId};
+use crate::config::stack::{Instances, Stack};
+use crate::graph::Dag;
+use crate::provider::{self, Attrs, PartialCreate, Provider, ResourceType};
+use crate::state::{OutputState, PendingCreate, ResourceState, State, StateStore};
+use crate::value::Value;
+use serde_json::Value as Json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+#[derive(Clone, Debug)]
+pub struct ApplyOptions {
+    pub parallelism: usize,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ApplyReport {
+    pub done: Vec<(Address, Action)>,
+    pub failed: Vec<(Address, Action, String)>,
+    pub skipped: Vec<Address>,
+    pub not_started: Vec<Address>,
+    pub interrupted: bool,
+    pub outputs: BTreeMap<String, OutputState>,
+    pub warnings: Vec<String>,
+}
+
+impl ApplyReport {
+    pub fn ok(&self) -> bool {
+        self.failed.is_empty()
+            && self.skipped.is_empty()
+            && self.not_started.is_empty()
+            && !self.interrupted
+    }
+}
+
+struct Shared {
+    state: Mutex<State>,
+    /// The latest value of every instance, for evaluating the ones that refer to it.
+    values: Mutex<BTreeMap<Address, Value>>,
+    store: Arc<dyn StateStore>,
+}
+
+impl Shared {
+    /// Applies `f` to the state and writes it (serial + 1), under one lock so writes
+    /// never interleave.
+    fn update(&self, f: impl FnOnce(&mut State)) -> anyhow::Result<()> {
+        let mut s = self
+            .state
+            .lock()
+            .map_err(|_| anyhow::anyhow!("state lock poisoned"))?;
+        f(&mut s);
+        s.serial += 1;
+        self.store.write(&s)
+    }
+}
+
+/// The order of operations: forward changes after what they refer to, deletes before
+/// what they depended on, and creates of a type after deletes of that type (so a
+/// renamed resource frees its AWS name before the new address claims it).
+pub fn apply_graph(changes: &[ResourceChange]) -> Dag<usize> {
+    let mut g: Dag<usize> = Dag::new();
+    let mut by_addr: BTreeMap<&Address, Vec<usize>> = BTreeMap::new();
+    for (i, c) in changes.iter().enumerate() {
+        if c.action != Action::NoOp {
+            g.add_node(i);
+            by_addr.entry(&c.address).or_default().push(i);
+        }
+    }
+    for (i, c) in changes.iter().enumerate() {
+        match c.action {
+            Action::NoOp => {}
+            Action::Delete => {
+                for d in &c.depends_on {
+                    for &j in by_addr.get(d).into_iter().flatten() {
+                        if changes[j].action == Action::Delete {
+                            g.add_dependency(&j, &i);
+                        }
+                    }
+                }
+            }
+            _ => {
+                for d in &c.depends_on {
+                    for &j in by_addr.get(d).into_iter().flatten() {
+                        if changes[j].action != Action::Delete && j != i {
+                            g.add_dependency(&i, &j);
+                        }
+                    }
+                }
+                if matches!(c.action, Action::Create | Action::DeleteThenCreate) {
+                    for (j, o) in changes.iter().enumerate() {
+                        if o.action == Action::Delete && o.rtype == c.rtype && !o.deposed {
+                            g.add_dependency(&i, &j);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    g
+}
+
+fn rtype(name: &str) -> anyhow::Result<&'static dyn ResourceType> {
+    provider::resource_type(name).ok_or_else(|| anyhow::anyhow!("unsupported resource type {name}"))
+}
+
+/// Builds the evaluation scope from the current instance values.
+fn scope_for(stack: &Stack, values: &BTreeMap<Address, Value>) -> crate::config::eval::Scope {
+    let mut scope = stack.base_scope();
+    let mut per_resource: BTreeMap<&ResourceId, Vec<(&Option<InstanceKey>, &Value)>> =
+        BTreeMap::new();
+    for (a, v) in values {
+        per_resource
+            .entry(&a.resource)
+            .or_default()
+            .push((&a.key, v));
+    }
+    for (id, rc) in &stack.module.resources {
+        let mut inst = Stack::empty_instances(rc);
+        for (k, v) in per_resource.get(id).into_iter().flatten() {
+            if let (Instances::Count(l), Some(InstanceKey::Int(i))) = (&mut inst, k) {
+                if l.len() <= *i as usize {
+                    l.resize(*i as usize + 1, Value::Null);
+                }
+            }
+            inst.set(k, (*v).clone());
+        }
+        if per_resource.get(id).is_none() && rc.count.is_none() && rc.for_each.is_none() {
+            inst = Instances::Unknown;
+        }
+        Stack::set_resource(&mut scope, id, inst.to_value());
+    }
+    let _ = stack.eval_locals(&mut scope);
+    scope
+}
+
+/// The final attributes to send to AWS: the configuration evaluated with every value
+/// now known, checked against what the plan promised.
+fn final_attributes(
+    stack: &Stack,
+    change: &ResourceChange,
+    prior: Option<&Attrs>,
+    values: &BTreeMap<Address, Value>,
+) -> anyhow::Result<Attrs> {
+    let t = rtype(&change.rtype)?;
+    let schema = &t.schema().block;
+    let rc = stack
+        .module
+        .resources
+        .get(&change.address.resource)
+        .ok_or_else(|| anyhow::anyhow!("{} is no longer in the configuration", change.address))?;
+    let scope = scope_for(stack, values);
+    let exps = stack
+        .expand(rc, &scope)
+        .map_err(|d| anyhow::anyhow!("{}", crate::diag::Diagnostics::from(d)))?;
+    let exp = exps
+        .into_iter()
+        .find(|e| e.key == change.address.key)
+        .ok_or_else(|| {
+            anyhow::anyhow!("{} is no longer produced by count/for_each", change.address)
+        })?;
+    let config = stack
+        .eval_instance(rc, &exp, &scope)
+        .map_err(|d| anyhow::anyhow!("{d}"))?;
+    let config = normalize(&config, schema);
+    let prior_value = prior.map(|p| Value::from_json(&Json::Object(p.clone())));
+    let base = if change.action == Action::Update {
+        prior_value.as_ref()
+    } else {
+        None
+    };
+    let mut planned = merge_computed(&config, base, schema);
+    if let (Value::Map(m), Some(pv)) = (&mut planned, &prior_value) {
+        if change.action == Action::Update {
+            for name in schema.names() {
+                if rc.lifecycle.ignore_all || rc.lifecycle.ignore_changes.iter().any(|i| i == name)
+                {
+                    m.insert(
+                        name.to_string(),
+                        pv.get(name).cloned().unwrap_or(Value::Null),
+                    );
+                }
+            }
+        }
+    }
+    // Everything the plan showed as known must still be the same.
+    let promised = change.planned_value();
+    for a in &schema.attrs {
+        let p = promised.get(a.name).cloned().unwrap_or(Value::Null);
+        let now = planned.get(a.name).cloned().unwrap_or(Value::Null);
+        if !p.has_unknown() && !now.has_unknown() && !same(&now, &p.to_json()) {
+            anyhow::bail!(
+                "{}.{} was {} in the plan but is {} now; something changed since the plan was made: run plan again",
+                change.address,
+                a.name,
+                p,
+                now
+            );
+        }
+    }
+    let known = drop_computed_unknowns(&planned, schema, &change.address.to_string())?;
+    Ok(known.to_json().as_object().cloned().unwrap_or_default())
+}
+
+/// Removes unknown values of computed attributes (AWS will set them); any other unknown
+/// at apply time is an error.
+fn drop_computed_unknowns(
+    v: &Value,
+    schema: &crate::provider::schema::Block,
+    path: &str,
+) -> anyhow::Result<Value> {
+    let Value::Map(m) = v else {
+        anyhow::bail!("{path} did not evaluate to an object")
+    };
+    let mut out = BTreeMap::new();
+    for (k, x) in m {
+        if let Some(nb) = schema.get_block(k) {
+            let Value::List(items) = x else {
+                anyhow::bail!("{path}.{k} is still unknown at apply time");
+            };
+            let items = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    drop_computed_unknowns(item, &nb.block, &format!("{path}.{k}[{i}]"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            out.insert(k.clone(), Value::List(items));
+            continue;
+        }
+        if x.has_unknown() {
+            if schema.get_attr(k).map(|a| a.computed).unwrap_or(false)
+                && matches!(x, Value::Unknown)
+            {
+                continue;
+            }
+            anyhow::bail!(
+                "{path}.{k} is still unknown at apply time; it depends on a value that could not be computed"
+            );
+        }
+        out.insert(k.clone(), x.clone());
+    }
+    Ok(Value::Map(out))
+}
+
+fn key_string(a: &Address) -> String {
+    a.to_string()
+}
+
+fn id_of(t: &dyn ResourceType, attrs: &Attrs) -> Option<String> {
+    attrs
+        .get(t.schema().id_attr)
+        .or_else(|| attrs.get("id"))
+        .and_then(Json::as_str)
+        .map(str::to_string)
+}
+
+fn resource_state(change: &ResourceChange, attrs: Attrs, tainted: bool) -> ResourceState {
+    ResourceState {
+        address: change.address.clone(),
+        mode: Mode::Managed,
+        rtype: change.rtype.clone(),
+        name: change.address.resource.name.clone(),
+        index_key: change.address.key.clone(),
+        attributes: attrs,
+        dependencies: change.depends_on.iter().map(key_string).collect(),
+        tainted,
+    }
+}
+
+async fn with_progress<F: std::future::Future<Output = T>, T>(
+    ui: &dyn Ui,
+    address: &Address,
+    action: Action,
+    f: F,
+) -> T {
+    tokio::pin!(f);
+    let start = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            out = &mut f => return out,
+            _ = tick.tick() => ui.event(Event::StillWorking { address: address.clone(), action, elapsed_secs: start.elapsed().as_secs() }),
+        }
+    }
+}
+
+async fn create(
+    shared: &Shared,
+    provider: &Provider,
+    ui: &dyn Ui,
+    change: &ResourceChange,
+    planned: &Attrs,
+    shown_action: Action,
+) -> anyhow::Result<Attrs> {
+    let t = rtype(&change.rtype)?;
+    // Journal the intent first: if we die during the call, the next plan looks for the object.
+    let pending = PendingCreate {
+        address: change.address.clone(),
+        rtype: change.rtype.clone(),
+        planned: planned.clone(),
+        started_at: chrono::Utc::now().to_rfc3339(),
+    };
+    shared.update(|s| s.pending.push(pending))?;
+    let result = with_progress(
+        ui,
+        &change.address,
+        shown_action,
+        t.create(provider, planned),
+    )
+    .await;
+    let forget_pending = |s: &mut State| s.pending.retain(|p| p.address != change.address);
+    match result {
+        Ok(attrs) => {
+            let mut attrs = normalize_json(&Json::Object(attrs), &t.schema().block)
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            for a in t.schema().block.attrs.iter().filter(|a| a.local_only) {
+                attrs.insert(
+                    a.name.to_string(),
+                    planned.get(a.name).cloned().unwrap_or(Json::Null),
+                );
+            }
+            let rs = resource_state(change, attrs.clone(), false);
+            shared.update(|s| {
+                forget_pending(s);
+                s.upsert(rs);
+            })?;
+            Ok(attrs)
+        }
+        Err(e) => {
+            if let Some(p) = e.downcast_ref::<PartialCreate>() {
+                let mut attrs = p.attrs.clone();
+                for a in t.schema().block.attrs.iter().filter(|a| a.local_only) {
+                    attrs.insert(
+                        a.name.to_string(),
+                        planned.get(a.name).cloned().unwrap_or(Json::Null),
+                    );
+                }
+                let rs = resource_state(change, attrs, true);
+                shared.update(|s| {
+                    forget_pending(s);
+                    s.upsert(rs);
+                })?;
+            } else {
+                shared.update(forget_pending)?;
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn run_change(
+    shared: Arc<Shared>,
+    stack: Option<Arc<Stack>>,
+    provider: Arc<Provider>,
+    ui: Arc<dyn Ui>,
+    change: ResourceChange,
+) -> anyhow::Result<Option<String>> {
+    let t = rtype(&change.rtype)?;
+    let ui = ui.as_ref();
+    let prior: Option<Attrs> = if change.deposed {
+        change.before.as_object().cloned()
+    } else {
+        shared
+            .state
+            .lock()
+            .map_err(|_| anyhow::anyhow!("state lock poisoned"))?
+            .get(&change.address)
+            .map(|r| r.attributes.clone())
+    };
+    let planned = || -> anyhow::Result<Attrs> {
+        let stack = stack
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("no configuration loaded"))?;
+        let values = shared
+            .values
+            .lock()
+            .map_err(|_| anyhow::anyhow!("values lock poisoned"))?
+            .clone();
+        final_attributes(stack, &change, prior.as_ref(), &values)
+    };
+    let set_value = |attrs: &Attrs| {
+        if let Ok(mut v) = shared.values.lock() {
+            v.insert(
+                change.address.clone(),
+                Value::from_json(&Json::Object(attrs.clone())),
+            );
+        }
+    };
+    match change.action {
+        Action::NoOp => Ok(None),
+        Action::Create => {
+            let planned = planned()?;
+            let attrs = create(&shared, &provider, ui, &change, &planned, Action::Create).await?;
+            set_value(&attrs);
+            Ok(id_of(t, &attrs))
+        }
+        Action::Update => {
+            let planned = planned()?;
+            let prior =
+                prior.ok_or_else(|| anyhow::anyhow!("{} is not in state", change.address))?;
+            let attrs = with_progress(
+                ui,
+                &change.address,
+                Action::Update,
+                t.update(&provider, &prior, &planned),
+            )
+            .await?;
+            let mut attrs = normalize_json(&Json::Object(attrs), &t.schema().block)
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            for a in t.schema().block.attrs.iter().filter(|a| a.local_only) {
+                attrs.insert(
+                    a.name.to_string(),
+                    planned.get(a.name).cloned().unwrap_or(Json::Null),
+                );
+            }
+            let rs = resource_state(&change, attrs.clone(), false);
+            shared.update(|s| s.upsert(rs))?;
+            set_value(&attrs);
+            Ok(id_of(t, &attrs))
+        }
+        Action::Delete => {
+            let prior =
+                prior.ok_or_else(|| anyhow::anyhow!("{} is not in state", change.address))?;
+            with_progress(
+                ui,
+                &change.address,
+                Action::Delete,
+                t.delete(&provider, &prior),
+            )
+            .await?;
+            let deposed = change.deposed;
+            let addr = change.address.clone();
+            shared.update(|s| {
+                if deposed {
+                    s.deposed
+                        .retain(|d| !(d.address == addr && d.attributes == prior));
+                } else {
+                    s.remove(&addr);
+                }
+            })?;
+            if let Ok(mut v) = shared.values.lock() {
+                if !deposed {
+                    v.remove(&change.address);
+                }
+            }
+            Ok(None)
+        }
+        Action::DeleteThenCreate => {
+            let planned = planned()?;
+            let prior =
+                prior.ok_or_else(|| anyhow::anyhow!("{} is not in state", change.address))?;
+            with_progress(
+                ui,
+                &change.address,
+                Action::Delete,
+                t.delete(&provider, &prior),
+            )
+            .await?;
+            shared.update(|s| {
+                s.remove(&change.address);
+            })?;
+            let attrs = create(
+                &shared,
+                &provider,
+                ui,
+                &change,
+                &planned,
+                Action::DeleteThenCreate,
+            )
+            .await?;
+            set_value(&attrs);
+            Ok(id_of(t, &attrs))
+        }
+        Action::CreateThenDelete => {
+            let planned = planned()?;
+            let prior =
+                prior.ok_or_else(|| anyhow::anyhow!("{} is not in state", change.address))?;
+            // The old object moves to the deposed list before the new one takes its address.
+            let old = resource_state(&change, prior.clone(), false);
+            shared.update(|s| {
+                s.remove(&change.address);
+                s.deposed.push(old);
+            })?;
+            let attrs = create(
+                &shared,
+                &provider,
+                ui,
+                &change,
+                &planned,
+                Action::CreateThenDelete,
+            )
+            .await?;
+            set_value(&attrs);
+            with_progress(
+                ui,
+                &change.address,
+                Action::Delete,
+                t.delete(&provider, &prior),
+            )
+            .await?;
+            let addr = change.address.clone();
+            shared.update(|s| {
+                s.deposed
+                    .retain(|d| !(d.address == addr && d.attributes == prior))
+            })?;
+            Ok(id_of(t, &attrs))
+        }
+    }
+}
+
+/// Applies `plan`. `stack` is needed for every change but deletes. State is written
+/// through `store` after each operation.
+pub async fn apply(
+    plan: Arc<Plan>,
+    stack: Option<Arc<Stack>>,
+    provider: Arc<Provider>,
+    store: Arc<dyn StateStore>,
+    opts: &ApplyOptions,
+    ui: Arc<dyn Ui>,
+    mut interrupt: watch::Receiver<bool>,
+) -> anyhow::Result<ApplyReport> {
+    let mut start_state = plan.refreshed.clone();
+    start_state.serial = plan.state_serial;
+    let mut values: BTreeMap<Address, Value> = BTreeMap::new();
+    for r in &start_state.resources {
+        values.insert(
+            r.address.clone(),
+            Value::from_json(&Json::Object(r.attributes.clone())),
+        );
+    }
+    for c in &plan.changes {
+        if c.action != Action::Delete {
+            values.insert(c.address.clone(), c.planned_value());
+        }
+    }
+    let shared = Arc::new(Shared {
+        state: Mutex::new(start_state),
+        values: Mutex::new(values),
+        store,
+    });
+    // The refreshed state is recorded first, as Terraform does.
+    shared.update(|_| {})?;
+
+    let graph = apply_graph(&plan.changes);
+    let mut indegree: BTreeMap<usize, usize> = graph
+        .nodes()
+        .map(|&i| (i, graph.dependencies(&i).len()))
+        .collect();
+    let mut ready: BTreeSet<usize> = indegree
+        .iter()
+        .filter(|(_, d)| **d == 0)
+        .map(|(i, _)| *i)
+        .collect();
+    let mut finished: BTreeSet<usize> = BTreeSet::new();
+    let mut report = ApplyReport::default();
+    let mut set = tokio::task::JoinSet::new();
+    let mut running = 0usize;
+    let parallelism = opts.parallelism.max(1);
+    let mut interrupted = *interrupt.borrow();
+    loop {
+        while running < parallelism && !interrupted {
+            let Some(i) = ready.pop_first() else { break };
+            let change = plan.changes[i].clone();
+            ui.event(Event::Started {
+                address: change.address.clone(),
+                action: change.action,
+            });
+            let (shared, stack, provider, ui2) =
+                (shared.clone(), stack.clone(), provider.clone(), ui.clone());
+            set.spawn(async move {
+                let start = Instant::now();
+                let r = run_change(shared, stack, provider, ui2, change).await;
+                (i, r, start.elapsed().as_secs())
+            });
+            running += 1;
+        }
+        if running == 0 {
+            break;
+        }
+        tokio::select! {
+            joined = set.join_next() => {
+                let Some(joined) = joined else { break };
+                running -= 1;
+                let (i, result, secs) = match joined {
+                    Ok(x) => x,
+                    Err(e) => return Err(anyhow::anyhow!("an apply task failed: {e}")),
+                };
+                finished.insert(i);
+                let c = &plan.changes[i];
+                match result {
+                    Ok(id) => {
+                        ui.event(Event::Completed { address: c.address.clone(), action: c.action, elapsed_secs: secs, id });
+                        report.done.push((c.address.clone(), c.action));
+                        for d in graph.dependents(&i) {
+                            if let Some(n) = indegree.get_mut(&d) {
+                                *n -= 1;
+                                if *n == 0 && !finished.contains(&d) {
+                                    ready.insert(d);
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        let msg = format!("{e:#}");
+                        ui.event(Event::Failed { address: c.address.clone(), action: c.action, error: msg.clone() });
+                        report.failed.push((c.address.clone(), c.action, msg));
+                        for d in graph.all_dependents(&i) {
+                            if finished.insert(d) {
+                                ready.remove(&d);
+                                ui.event(Event::Skipped { address: plan.changes[d].address.clone(), because: c.address.clone() });
+                                report.skipped.push(plan.changes[d].address.clone());
+                            }
+                        }
+                    }
+                }
+            }
+            changed = interrupt.changed(), if !interrupted => {
+                if changed.is_ok() && *interrupt.borrow() {
+                    interrupted = true;
+                    ui.event(Event::Interrupted);
+                }
+            }
+        }
+    }
+    report.interrupted = interrupted;
+    for &i in graph.nodes() {
+        if !finished.contains(&i) {
+            report.not_started.push(plan.changes[i].address.clone());
+        }
+    }
+    report.warnings = provider.take_warnings();
+
+    // Outputs, from the final values.
+    if plan.destroy {
+        shared.update(|s| s.outputs.clear())?;
+    } else if let Some(stack) = &stack {
+        let values = shared
+            .values
+            .lock()
+            .map_err(|_| anyhow::anyhow!("values lock poisoned"))?
+            .clone();
+        let scope = scope_for(stack, &values);
+        let mut outputs = BTreeMap::new();
+        for (name, o) in &stack.module.outputs {
+            if let Ok(v) = scope.eval(&o.value.expr) {
+                if !v.has_unknown() {
+                    outputs.insert(
+                        name.clone(),
+                        OutputState {
+                            value: v.to_json(),
+                            sensitive: o.sensitive,
+                        },
+                    );
+                }
+            }
+        }
+        report.outputs = outputs.clone();
+        shared.update(|s| s.outputs = outputs)?;
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(addr: &str, action: Action, deps: &[&str]) -> ResourceChange {
+        ResourceChange {
+            address: addr.parse().unwrap(),
+            rtype: addr.split('.').next().unwrap().to_string(),
+            action,
+            before: Json::Null,
+            after: Json::Null,
+            after_unknown: Json::Bool(false),
+            changed: vec![],
+            replace_paths: vec![],
+            reason: None,
+            depends_on: deps.iter().map(|d| d.parse().unwrap()).collect(),
+            deposed: false,
+            notes: vec![],
+        }
+    }
+
+    #[test]
+    fn creates_follow_references_and_deletes_go_in_reverse() {
+        let changes = vec![
+            change("aws_s3_bucket.b", Action::Create, &[]),
+            change(
+                "aws_s3_bucket_versioning.v",
+                Action::Create,
+                &["aws_s3_bucket.b"],
+            ),
+            change("aws_sns_topic.old", Action::Delete, &[]),
+            change(
+                "aws_sns_topic_subscription.s",
+                Action::Delete,
+                &["aws_sns_topic.old"],
+            ),
+            change("aws_sns_topic.same", Action::NoOp, &[]),
+        ];
+        let g = apply_graph(&changes);
+        assert_eq!(g.dependencies(&1), vec![0], "versioning after its bucket");
+        assert_eq!(
+            g.dependencies(&2),
+            vec![3],
+            "topic deleted after its subscription"
+        );
+        assert!(!g.contains(&4), "no-ops are not operations");
+    }
+
+    #[test]
+    fn creates_wait_for_deletes_of_the_same_type() {
+        let changes = vec![
+            change("aws_sns_topic.new", Action::Create, &[]),
+            change("aws_sns_topic.old", Action::Delete, &[]),
+        ];
+        assert_eq!(apply_graph(&changes).dependencies(&0), vec![1]);
+    }
+}

@@ -1,0 +1,703 @@
+//! Plan: refresh every instance in state from AWS, evaluate the stack in dependency
+//! order, and diff each instance. The result is a value that can be rendered, saved and
+//! applied exactly.
+
+use super::diff::{changed_attributes, merge_computed, normalize, normalize_json};
+use super::{Event, Ui};
+use crate::address::{Address, Mode, ResourceId};
+use crate::config::stack::{Instances, Node, Stack};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::provider::{self, Provider, ResourceType};
+use crate::state::{ResourceState, State};
+use crate::value::{Value, json_equivalent};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    NoOp,
+    Create,
+    Update,
+    DeleteThenCreate,
+    CreateThenDelete,
+    Delete,
+}
+
+impl Action {
+    /// Terraform's `actions` list.
+    pub fn terraform_actions(self) -> Vec<&'static str> {
+        match self {
+            Action::NoOp => vec!["no-op"],
+            Action::Create => vec!["create"],
+            Action::Update => vec!["update"],
+            Action::DeleteThenCreate => vec!["delete", "create"],
+            Action::CreateThenDelete => vec!["create", "delete"],
+            Action::Delete => vec!["delete"],
+        }
+    }
+    pub fn is_replace(self) -> bool {
+        matches!(self, Action::DeleteThenCreate | Action::CreateThenDelete)
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ResourceChange {
+    pub address: Address,
+    #[serde(rename = "type")]
+    pub rtype: String,
+    pub action: Action,
+    /// The refreshed prior object (null when creating).
+    pub before: Json,
+    /// The planned object, unknown values as null (null when deleting).
+    pub after: Json,
+    /// Which parts of `after` are known only after apply.
+    pub after_unknown: Json,
+    /// Top-level attributes that differ.
+    pub changed: Vec<String>,
+    /// Attributes whose change forces the replacement.
+    pub replace_paths: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Instances this one depends on (config references, or state for orphans).
+    pub depends_on: Vec<Address>,
+    /// For a deposed object left by an interrupted create_before_destroy.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deposed: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+impl ResourceChange {
+    pub fn planned_value(&self) -> Value {
+        with_unknowns(&self.after, &self.after_unknown)
+    }
+}
+
+/// Rebuilds a value from its JSON and its unknown mask.
+pub fn with_unknowns(j: &Json, mask: &Json) -> Value {
+    match mask {
+        Json::Bool(true) => Value::Unknown,
+        Json::Object(m) => match j {
+            Json::Object(o) => {
+                let mut keys: BTreeSet<&String> = o.keys().collect();
+                keys.extend(m.keys());
+                Value::Map(
+                    keys.into_iter()
+                        .map(|k| {
+                            (
+                                k.clone(),
+                                with_unknowns(
+                                    o.get(k).unwrap_or(&Json::Null),
+                                    m.get(k).unwrap_or(&Json::Bool(false)),
+                                ),
+                            )
+                        })
+                        .collect(),
+                )
+            }
+            _ => Value::from_json(j),
+        },
+        Json::Array(ms) => match j {
+            Json::Array(items) => Value::List(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| with_unknowns(x, ms.get(i).unwrap_or(&Json::Bool(false))))
+                    .collect(),
+            ),
+            _ => Value::from_json(j),
+        },
+        _ => Value::from_json(j),
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OutputChange {
+    pub name: String,
+    pub before: Option<Json>,
+    pub after: Json,
+    pub after_unknown: bool,
+    pub sensitive: bool,
+    pub changed: bool,
+}
+
+/// An attribute that changed in AWS since the last apply.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Drift {
+    pub address: Address,
+    /// Empty when the object was deleted outside thingform.
+    pub attributes: Vec<String>,
+    pub deleted: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub thingform_version: String,
+    pub stack_dir: std::path::PathBuf,
+    pub config_hash: String,
+    pub workspace: String,
+    pub variables: BTreeMap<String, Json>,
+    pub state_lineage: String,
+    pub state_serial: u64,
+    pub destroy: bool,
+    pub changes: Vec<ResourceChange>,
+    pub outputs: Vec<OutputChange>,
+    pub drift: Vec<Drift>,
+    pub warnings: Vec<String>,
+    /// The state after refresh; apply starts from it.
+    pub refreshed: State,
+}
+
+impl Plan {
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+            || self.outputs.iter().any(|o| o.changed)
+    }
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let mut add = 0;
+        let mut change = 0;
+        let mut destroy = 0;
+        for c in &self.changes {
+            match c.action {
+                Action::Create => add += 1,
+                Action::Update => change += 1,
+                Action::Delete => destroy += 1,
+                Action::DeleteThenCreate | Action::CreateThenDelete => {
+                    add += 1;
+                    destroy += 1
+                }
+                Action::NoOp => {}
+            }
+        }
+        (add, change, destroy)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct PlanOptions {
+    pub destroy: bool,
+    pub refresh: bool,
+    pub targets: Vec<Address>,
+    pub parallelism: usize,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            destroy: false,
+            refresh: true,
+            targets: vec![],
+            parallelism: 10,
+        }
+    }
+}
+
+fn rtype(name: &str) -> anyhow::Result<&'static dyn ResourceType> {
+    provider::resource_type(name).ok_or_else(|| anyhow::anyhow!("the state holds a resource of type {name}, which this build of thingform does not support"))
+}
+
+/// Reads every instance in state from AWS. Objects gone from AWS leave the state;
+/// creates that a crash interrupted are looked up by name and adopted when found.
+pub async fn refresh(
+    prior: &State,
+    provider: &Provider,
+    parallelism: usize,
+    ui: &dyn Ui,
+) -> anyhow::Result<(State, Vec<Drift>)> {
+    let mut state = prior.clone();
+    let mut drift = vec![];
+    for pending in std::mem::take(&mut state.pending) {
+        let t = rtype(&pending.rtype)?;
+        match t.recover(provider, &pending.planned).await? {
+            Some(attrs) if state.get(&pending.address).is_none() => {
+                let attrs = normalize_json(&Json::Object(attrs), &t.schema().block);
+                let id = attrs.get(t.schema().id_attr).and_then(Json::as_str).unwrap_or("?").to_string();
+                ui.event(Event::Recovered { address: pending.address.clone(), id });
+                state.upsert(ResourceState {
+                    address: pending.address.clone(),
+                    mode: Mode::Managed,
+                    rtype: pending.rtype.clone(),
+                    name: pending.address.resource.name.clone(),
+                    index_key: pending.address.key.clone(),
+                    attributes: attrs.as_object().cloned().unwrap_or_default(),
+                    dependencies: vec![],
+                    tainted: false,
+                });
+            }
+            Some(_) => {}
+            None => ui.event(Event::Warning(format!(
+                "{}: a create was interrupted earlier and AWS has no such object (or it cannot be found by name); it is no longer tracked",
+                pending.address
+            ))),
+        }
+    }
+    let reads = state
+        .resources
+        .iter()
+        .filter(|r| r.mode == Mode::Managed)
+        .map(|r| {
+            let r = r.clone();
+            async move {
+                ui.event(Event::Refreshing(r.address.clone()));
+                let t = rtype(&r.rtype)?;
+                let live = t
+                    .read(provider, &r.attributes)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("refreshing {}: {e:#}", r.address))?;
+                Ok::<_, anyhow::Error>((r, live))
+            }
+        });
+    let results: Vec<anyhow::Result<_>> = futures::stream::iter(reads)
+        .buffer_unordered(parallelism.max(1))
+        .collect()
+        .await;
+    for res in results {
+        let (r, live) = res?;
+        let t = rtype(&r.rtype)?;
+        match live {
+            None => {
+                drift.push(Drift {
+                    address: r.address.clone(),
+                    attributes: vec![],
+                    deleted: true,
+                });
+                state.remove(&r.address);
+            }
+            Some(mut attrs) => {
+                for a in t.schema().block.attrs.iter().filter(|a| a.local_only) {
+                    attrs.insert(
+                        a.name.to_string(),
+                        r.attributes.get(a.name).cloned().unwrap_or(Json::Null),
+                    );
+                }
+                let new = normalize_json(&Json::Object(attrs), &t.schema().block);
+                let old = normalize_json(&Json::Object(r.attributes.clone()), &t.schema().block);
+                let changed: Vec<String> = t
+                    .schema()
+                    .block
+                    .names()
+                    .filter(|k| {
+                        !json_equivalent(
+                            old.get(*k).unwrap_or(&Json::Null),
+                            new.get(*k).unwrap_or(&Json::Null),
+                        )
+                    })
+                    .map(str::to_string)
+                    .collect();
+                if !changed.is_empty() {
+                    drift.push(Drift {
+                        address: r.address.clone(),
+                        attributes: changed,
+                        deleted: false,
+                    });
+                }
+                let mut updated = r.clone();
+                updated.attributes = new.as_object().cloned().unwrap_or_default();
+                state.upsert(updated);
+            }
+        }
+    }
+    drift.sort_by(|a, b| a.address.cmp(&b.address));
+    Ok((state, drift))
+}
+
+fn sensitive_error(d: Diagnostic) -> anyhow::Error {
+    anyhow::Error::new(Diagnostics::from(d))
+}
+
+/// Computes the plan for `stack` against `prior`.
+pub async fn plan(
+    stack: &Stack,
+    prior: &State,
+    provider: &Provider,
+    opts: &PlanOptions,
+    ui: &dyn Ui,
+) -> anyhow::Result<Plan> {
+    let (refreshed, drift) = if opts.refresh {
+        refresh(prior, provider, opts.parallelism, ui).await?
+    } else {
+        (prior.clone(), vec![])
+    };
+    let target_ids: Option<BTreeSet<ResourceId>> = if opts.targets.is_empty() {
+        None
+    } else {
+        let mut set = BTreeSet::new();
+        for t in &opts.targets {
+            set.insert(t.resource.clone());
+            if opts.destroy {
+                // Destroying something destroys what depends on it first.
+                for n in stack
+                    .graph
+                    .all_dependents(&Node::Resource(t.resource.clone()))
+                {
+                    if let Node::Resource(r) = n {
+                        set.insert(r);
+                    }
+                }
+                for r in &refreshed.resources {
+                    if r.dependencies
+                        .iter()
+                        .any(|d| d.starts_with(&t.resource.to_string()))
+                    {
+                        set.insert(r.address.resource.clone());
+                    }
+                }
+            } else {
+                set.extend(stack.resource_dependencies(&t.resource));
+            }
+        }
+        Some(set)
+    };
+    let in_target = |id: &ResourceId| target_ids.as_ref().map(|s| s.contains(id)).unwrap_or(true);
+    let instance_targeted = |a: &Address| {
+        if opts.targets.is_empty() {
+            return true;
+        }
+        if !in_target(&a.resource) {
+            return false;
+        }
+        // An instance target (`x["a"]`) names one instance; its dependencies are whole resources.
+        opts.targets
+            .iter()
+            .all(|t| t.resource != a.resource || t.key.is_none() || t == a)
+            || opts.targets.iter().any(|t| t == a)
+    };
+
+    let mut changes: Vec<ResourceChange> = vec![];
+    let mut outputs = vec![];
+    let mut warnings = vec![];
+    let mut diags = Diagnostics::default();
+    let mut in_config: BTreeSet<Address> = BTreeSet::new();
+
+    if !opts.destroy {
+        let mut scope = stack.base_scope();
+        scope.root_map("local");
+        let mut instance_addrs: BTreeMap<ResourceId, Vec<Address>> = BTreeMap::new();
+        for node in stack.order() {
+            match node {
+                Node::Var(_) => {}
+                Node::Local(name) => {
+                    if let Err(d) = stack.eval_local(&mut scope, &name) {
+                        diags.push(d);
+                    }
+                }
+                Node::Output(name) => {
+                    let out = &stack.module.outputs[&name];
+                    if !opts.targets.is_empty() {
+                        continue;
+                    }
+                    match scope.eval(&out.value.expr) {
+                        Ok(v) => {
+                            let before = refreshed.outputs.get(&name).map(|o| o.value.clone());
+                            let changed = match &before {
+                                Some(b) => v.has_unknown() || !json_equivalent(b, &v.to_json()),
+                                None => true,
+                            };
+                            outputs.push(OutputChange {
+                                name: name.clone(),
+                                before,
+                                after: v.to_json(),
+                                after_unknown: v.has_unknown(),
+                                sensitive: out.sensitive,
+                                changed,
+                            });
+                        }
+                        Err(e) => diags.push(Diagnostic::error(
+                            "Invalid output value",
+                            format!("output.{name}: {e}"),
+                            Some(&out.value.loc),
+                        )),
+                    }
+                }
+                Node::Resource(id) => {
+                    let rc = &stack.module.resources[&id];
+                    if !in_target(&id) {
+                        Stack::set_resource(&mut scope, &id, Value::Unknown);
+                        continue;
+                    }
+                    let Some(t) = provider::resource_type(&id.rtype) else {
+                        continue;
+                    };
+                    let schema = &t.schema().block;
+                    let exps = match stack.expand(rc, &scope) {
+                        Ok(e) => e,
+                        Err(d) => {
+                            diags.push(d);
+                            Stack::set_resource(&mut scope, &id, Value::Unknown);
+                            continue;
+                        }
+                    };
+                    let deps: Vec<Address> = stack
+                        .resource_dependencies(&id)
+                        .iter()
+                        .flat_map(|r| instance_addrs.get(r).cloned().unwrap_or_default())
+                        .collect();
+                    let mut instances = Stack::empty_instances(rc);
+                    if let Instances::Count(l) = &mut instances {
+                        l.resize(exps.len(), Value::Null);
+                    }
+                    for exp in &exps {
+                        let addr = id.instance(exp.key.clone());
+                        in_config.insert(addr.clone());
+                        instance_addrs
+                            .entry(id.clone())
+                            .or_default()
+                            .push(addr.clone());
+                        let config = match stack.eval_instance(rc, exp, &scope) {
+                            Ok(v) => normalize(&v, schema),
+                            Err(d) => {
+                                diags.extend(d);
+                                instances.set(&exp.key, Value::Unknown);
+                                continue;
+                            }
+                        };
+                        let prior_rs = refreshed.get(&addr);
+                        let change = diff_instance(
+                            t,
+                            &addr,
+                            rc,
+                            &config,
+                            prior_rs,
+                            deps.clone(),
+                            &mut diags,
+                        );
+                        let visible = change.planned_value();
+                        instances.set(&exp.key, visible);
+                        if instance_targeted(&addr) {
+                            changes.push(change);
+                        }
+                    }
+                    Stack::set_resource(&mut scope, &id, instances.to_value());
+                }
+            }
+        }
+    }
+
+    // Instances in state that the configuration no longer declares are deleted.
+    for r in &refreshed.resources {
+        if in_config.contains(&r.address)
+            || r.mode != Mode::Managed
+            || !instance_targeted(&r.address)
+        {
+            continue;
+        }
+        if opts.destroy {
+            if let Some(rc) = stack.module.resources.get(&r.address.resource) {
+                if rc.lifecycle.prevent_destroy {
+                    diags.push(Diagnostic::error(
+                        "Instance cannot be destroyed",
+                        format!(
+                            "{} has lifecycle.prevent_destroy = true, and this plan would destroy it. Remove prevent_destroy (and apply) first, or leave it out with -target.",
+                            r.address
+                        ),
+                        Some(&rc.loc),
+                    ));
+                }
+            }
+        }
+        changes.push(ResourceChange {
+            address: r.address.clone(),
+            rtype: r.rtype.clone(),
+            action: Action::Delete,
+            before: Json::Object(r.attributes.clone()),
+            after: Json::Null,
+            after_unknown: Json::Bool(false),
+            changed: vec![],
+            replace_paths: vec![],
+            reason: Some(if opts.destroy {
+                "destroy".into()
+            } else {
+                "no longer in the configuration".into()
+            }),
+            depends_on: r
+                .dependencies
+                .iter()
+                .filter_map(|d| d.parse().ok())
+                .collect(),
+            deposed: false,
+            notes: vec![],
+        });
+    }
+    for (i, r) in refreshed.deposed.iter().enumerate() {
+        if !instance_targeted(&r.address) {
+            continue;
+        }
+        changes.push(ResourceChange {
+            address: r.address.clone(),
+            rtype: r.rtype.clone(),
+            action: Action::Delete,
+            before: Json::Object(r.attributes.clone()),
+            after: Json::Null,
+            after_unknown: Json::Bool(false),
+            changed: vec![],
+            replace_paths: vec![],
+            reason: Some(format!(
+                "deposed object #{i} left by an interrupted create_before_destroy replacement"
+            )),
+            depends_on: vec![],
+            deposed: true,
+            notes: vec![],
+        });
+    }
+    if diags.has_errors() {
+        return Err(anyhow::Error::new(diags));
+    }
+    warnings.extend(
+        diags
+            .warnings()
+            .map(|w| format!("{}: {}", w.summary, w.detail)),
+    );
+    for c in &changes {
+        warnings.extend(c.notes.iter().cloned());
+    }
+    changes.sort_by(|a, b| a.address.cmp(&b.address));
+    if opts.destroy {
+        for (name, o) in &refreshed.outputs {
+            outputs.push(OutputChange {
+                name: name.clone(),
+                before: Some(o.value.clone()),
+                after: Json::Null,
+                after_unknown: false,
+                sensitive: o.sensitive,
+                changed: true,
+            });
+        }
+    } else {
+        for (name, o) in &refreshed.outputs {
+            if !stack.module.outputs.contains_key(name) && opts.targets.is_empty() {
+                outputs.push(OutputChange {
+                    name: name.clone(),
+                    before: Some(o.value.clone()),
+                    after: Json::Null,
+                    after_unknown: false,
+                    sensitive: o.sensitive,
+                    changed: true,
+                });
+            }
+        }
+    }
+    outputs.sort_by(|a, b| a.name.cmp(&b.name));
+    let _ = sensitive_error;
+    Ok(Plan {
+        format_version: 1,
+        thingform_version: env!("CARGO_PKG_VERSION").to_string(),
+        stack_dir: std::fs::canonicalize(&stack.module.dir)
+            .unwrap_or_else(|_| stack.module.dir.clone()),
+        config_hash: stack.module.hash.clone(),
+        workspace: stack.workspace.clone(),
+        variables: stack
+            .vars
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_json()))
+            .collect(),
+        state_lineage: prior.lineage.clone(),
+        state_serial: prior.serial,
+        destroy: opts.destroy,
+        changes,
+        outputs,
+        drift,
+        warnings,
+        refreshed,
+    })
+}
+
+fn diff_instance(
+    t: &dyn ResourceType,
+    addr: &Address,
+    rc: &crate::config::ResourceConfig,
+    config: &Value,
+    prior: Option<&ResourceState>,
+    depends_on: Vec<Address>,
+    diags: &mut Diagnostics,
+) -> ResourceChange {
+    let schema = &t.schema().block;
+    let base = |action: Action, before: Json, after: &Value| ResourceChange {
+        address: addr.clone(),
+        rtype: t.name().to_string(),
+        action,
+        before,
+        after: after.to_json(),
+        after_unknown: after.unknown_mask(),
+        changed: vec![],
+        replace_paths: vec![],
+        reason: None,
+        depends_on: depends_on.clone(),
+        deposed: false,
+        notes: vec![],
+    };
+    let Some(prior) = prior else {
+        let planned = merge_computed(config, None, schema);
+        return base(Action::Create, Json::Null, &planned);
+    };
+    let prior_json = Json::Object(prior.attributes.clone());
+    let prior_value = Value::from_json(&prior_json);
+    let mut planned = merge_computed(config, Some(&prior_value), schema);
+    // ignore_changes: the prior value wins for the listed attributes.
+    if let Value::Map(m) = &mut planned {
+        for name in schema.names() {
+            if rc.lifecycle.ignore_all || rc.lifecycle.ignore_changes.iter().any(|i| i == name) {
+                m.insert(
+                    name.to_string(),
+                    prior_value.get(name).cloned().unwrap_or(Value::Null),
+                );
+            }
+        }
+    }
+    let (changed, forces) = changed_attributes(&planned, &prior_json, schema);
+    let replace = prior.tainted || !forces.is_empty();
+    if changed.is_empty() && !prior.tainted {
+        let mut c = base(Action::NoOp, prior_json.clone(), &prior_value);
+        c.after = prior_json;
+        return c;
+    }
+    let mut change = if replace {
+        if rc.lifecycle.prevent_destroy {
+            diags.push(Diagnostic::error(
+                "Instance cannot be destroyed",
+                format!(
+                    "{addr} has lifecycle.prevent_destroy = true, but changing {} forces replacing it. Revert that change, or remove prevent_destroy first.",
+                    forces.join(", ")
+                ),
+                Some(&rc.loc),
+            ));
+        }
+        // A replacement is a new object: everything AWS computes is unknown again.
+        let fresh = merge_computed(config, None, schema);
+        let action = if rc.lifecycle.create_before_destroy {
+            Action::CreateThenDelete
+        } else {
+            Action::DeleteThenCreate
+        };
+        let mut c = base(action, prior_json.clone(), &fresh);
+        c.replace_paths = forces;
+        if prior.tainted {
+            c.reason = Some("tainted: an earlier create did not finish".into());
+        }
+        c
+    } else {
+        base(Action::Update, prior_json.clone(), &planned)
+    };
+    change.changed = changed;
+    change.notes = t.plan_notes(Some(&prior.attributes), &change.after);
+    change
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn unknown_mask_round_trips_through_json() {
+        let v = Value::from_json(&json!({"a": 1, "b": [1, 2]}));
+        let mut m = v.as_map().unwrap().clone();
+        m.insert("arn".into(), Value::Unknown);
+        let v = Value::Map(m);
+        let back = with_unknowns(&v.to_json(), &v.unknown_mask());
+        assert_eq!(back, v);
+    }
+}

@@ -1,0 +1,14 @@
+//! thingform: a Terraform-style deployer for AWS IoT pipelines.
+//!
+//! Layers, each knowing only those below it: `cli` -> `engine` -> `graph`, `state`,
+//! `config` -> `provider`. See ARCHITECTURE.md.
+
+pub mod address;
+pub mod cli;
+pub mod config;
+pub mod diag;
+pub mod engine;
+pub mod graph;
+pub mod provider;
+pub mod state;
+pub mod value;

@@ -1,0 +1,103 @@
+//! Helpers to read planned attributes (JSON) inside resource modules.
+
+use serde_json::{Map, Value as Json};
+
+pub type Attrs = Map<String, Json>;
+
+pub fn str_of<'a>(a: &'a Attrs, k: &str) -> Option<&'a str> {
+    a.get(k).and_then(Json::as_str).filter(|s| !s.is_empty())
+}
+
+pub fn req_str<'a>(a: &'a Attrs, k: &str) -> anyhow::Result<&'a str> {
+    str_of(a, k).ok_or_else(|| anyhow::anyhow!("attribute `{k}` is required but has no value"))
+}
+
+pub fn bool_of(a: &Attrs, k: &str) -> Option<bool> {
+    a.get(k).and_then(Json::as_bool)
+}
+
+pub fn i64_of(a: &Attrs, k: &str) -> Option<i64> {
+    a.get(k)
+        .and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)))
+}
+
+/// Nested blocks of `k` (a list of objects); empty when unset.
+pub fn blocks<'a>(a: &'a Attrs, k: &str) -> Vec<&'a Attrs> {
+    a.get(k)
+        .and_then(Json::as_array)
+        .map(|l| l.iter().filter_map(Json::as_object).collect())
+        .unwrap_or_default()
+}
+
+pub fn block<'a>(a: &'a Attrs, k: &str) -> Option<&'a Attrs> {
+    blocks(a, k).into_iter().next()
+}
+
+pub fn string_map(a: &Attrs, k: &str) -> Vec<(String, String)> {
+    a.get(k)
+        .and_then(Json::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string()),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn string_list(a: &Attrs, k: &str) -> Vec<String> {
+    a.get(k)
+        .and_then(Json::as_array)
+        .map(|l| {
+            l.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A JSON object from key/value pairs (tags).
+pub fn map_json(pairs: impl IntoIterator<Item = (String, String)>) -> Json {
+    Json::Object(
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k, Json::String(v)))
+            .collect(),
+    )
+}
+
+/// Builds an attribute map: `obj([("bucket", json!(x)), ...])`.
+pub fn obj<const N: usize>(pairs: [(&str, Json); N]) -> Attrs {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// Canonical form of a JSON document held in a string (sorted keys, no whitespace), so
+/// two spellings of one policy compare equal.
+pub fn canonical_json(s: &str) -> String {
+    match serde_json::from_str::<Json>(s) {
+        Ok(v) => sort_json(&v).to_string(),
+        Err(_) => s.to_string(),
+    }
+}
+
+fn sort_json(v: &Json) -> Json {
+    match v {
+        Json::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            Json::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sort_json(&m[k])))
+                    .collect(),
+            )
+        }
+        Json::Array(a) => Json::Array(a.iter().map(sort_json).collect()),
+        other => other.clone(),
+    }
+}

@@ -1,0 +1,270 @@
+//! The configured AWS provider: region, credentials, endpoints, default tags, and one SDK
+//! client per service, created on first use.
+
+use super::schema::{Block, boolean, number, single, string, string_map};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// The services whose endpoint the `endpoints {}` block can override.
+pub const SERVICES: &[&str] = &[
+    "s3",
+    "dynamodb",
+    "sns",
+    "sts",
+    "iot",
+    "iotdata",
+    "lambda",
+    "iam",
+    "cloudwatch",
+    "logs",
+];
+
+/// The schema of `provider "aws" { ... }`.
+pub fn provider_schema() -> Block {
+    let mut endpoints = Block::new();
+    for s in SERVICES {
+        endpoints = endpoints.attr(string(s));
+    }
+    Block::new()
+        .attr(string("region"))
+        .attr(string("profile"))
+        .attr(string("access_key"))
+        .attr(string("secret_key").sensitive())
+        .attr(string("token").sensitive())
+        .attr(number("max_retries"))
+        .attr(boolean("s3_use_path_style"))
+        .attr(boolean("skip_credentials_validation"))
+        .attr(boolean("skip_metadata_api_check"))
+        .attr(boolean("skip_region_validation"))
+        .attr(boolean("skip_requesting_account_id"))
+        .block(single("endpoints", endpoints))
+        .block(single(
+            "default_tags",
+            Block::new().attr(string_map("tags")),
+        ))
+}
+
+/// An AWS error the endpoint answered with "not implemented": reported as such and never retried.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} is not supported by this endpoint (the emulator does not implement it)")]
+pub struct NotSupported(pub String);
+
+pub struct Provider {
+    pub region: String,
+    pub default_tags: BTreeMap<String, String>,
+    sdk: aws_types::SdkConfig,
+    endpoints: BTreeMap<String, String>,
+    path_style: bool,
+    /// How often waiters poll AWS (DynamoDB ACTIVE, ...).
+    pub poll_interval: Duration,
+    s3: OnceLock<aws_sdk_s3::Client>,
+    dynamodb: OnceLock<aws_sdk_dynamodb::Client>,
+    sns: OnceLock<aws_sdk_sns::Client>,
+    warnings: std::sync::Mutex<Vec<String>>,
+}
+
+impl Provider {
+    /// Builds the provider from the evaluated `provider "aws"` block (or `{}`), falling back
+    /// to the standard AWS environment (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...).
+    pub async fn configure(cfg: &Json) -> anyhow::Result<Provider> {
+        let get = |k: &str| cfg.get(k).and_then(Json::as_str).map(str::to_string);
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(profile) = get("profile") {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = get("region") {
+            loader = loader.region(aws_types::region::Region::new(region));
+        }
+        if let (Some(ak), Some(sk)) = (get("access_key"), get("secret_key")) {
+            loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
+                ak,
+                sk,
+                get("token"),
+                None,
+                "provider-block",
+            ));
+        }
+        if let Some(n) = cfg.get("max_retries").and_then(Json::as_u64) {
+            loader = loader.retry_config(
+                aws_config::retry::RetryConfig::standard().with_max_attempts(n as u32 + 1),
+            );
+        }
+        let sdk = loader.load().await;
+        let region = sdk.region().map(|r| r.to_string()).ok_or_else(|| {
+            anyhow::anyhow!(
+                "no AWS region configured: set `region` in the provider \"aws\" block, or AWS_REGION in the environment"
+            )
+        })?;
+        let mut endpoints = BTreeMap::new();
+        if let Some(eps) = cfg
+            .get("endpoints")
+            .and_then(Json::as_array)
+            .and_then(|l| l.first())
+            .and_then(Json::as_object)
+        {
+            for (k, v) in eps {
+                if let Some(url) = v.as_str().filter(|s| !s.is_empty()) {
+                    endpoints.insert(k.clone(), url.to_string());
+                }
+            }
+        }
+        let default_tags = cfg
+            .get("default_tags")
+            .and_then(Json::as_array)
+            .and_then(|l| l.first())
+            .and_then(|b| b.get("tags"))
+            .and_then(Json::as_object)
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let path_style = cfg
+            .get("s3_use_path_style")
+            .and_then(Json::as_bool)
+            .unwrap_or(false)
+            || endpoints.contains_key("s3")
+            || sdk.endpoint_url().is_some();
+        let poll_interval = std::env::var("THINGFORM_POLL_INTERVAL_MS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .map(Duration::from_millis)
+            .unwrap_or(Duration::from_secs(2));
+        Ok(Provider {
+            region,
+            default_tags,
+            sdk,
+            endpoints,
+            path_style,
+            poll_interval,
+            s3: OnceLock::new(),
+            dynamodb: OnceLock::new(),
+            sns: OnceLock::new(),
+            warnings: Default::default(),
+        })
+    }
+
+    /// The endpoint this provider talks to for `service`, when it is not AWS's own.
+    pub fn endpoint(&self, service: &str) -> Option<String> {
+        self.endpoints
+            .get(service)
+            .cloned()
+            .or_else(|| self.sdk.endpoint_url().map(str::to_string))
+    }
+
+    pub fn s3(&self) -> &aws_sdk_s3::Client {
+        self.s3.get_or_init(|| {
+            let mut b =
+                aws_sdk_s3::config::Builder::from(&self.sdk).force_path_style(self.path_style);
+            if let Some(e) = self.endpoints.get("s3") {
+                b = b.endpoint_url(e);
+            }
+            aws_sdk_s3::Client::from_conf(b.build())
+        })
+    }
+
+    pub fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
+        self.dynamodb.get_or_init(|| {
+            let mut b = aws_sdk_dynamodb::config::Builder::from(&self.sdk);
+            if let Some(e) = self.endpoints.get("dynamodb") {
+                b = b.endpoint_url(e);
+            }
+            aws_sdk_dynamodb::Client::from_conf(b.build())
+        })
+    }
+
+    pub fn sns(&self) -> &aws_sdk_sns::Client {
+        self.sns.get_or_init(|| {
+            let mut b = aws_sdk_sns::config::Builder::from(&self.sdk);
+            if let Some(e) = self.endpoints.get("sns") {
+                b = b.endpoint_url(e);
+            }
+            aws_sdk_sns::Client::from_conf(b.build())
+        })
+    }
+
+    /// Records a warning for the user (shown after the operation).
+    pub fn warn(&self, msg: String) {
+        if let Ok(mut w) = self.warnings.lock() {
+            w.push(msg);
+        }
+    }
+
+    /// Takes the warnings recorded so far.
+    pub fn take_warnings(&self) -> Vec<String> {
+        self.warnings
+            .lock()
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default()
+    }
+
+    /// Tags to send to AWS: the provider's default_tags overlaid with the resource's own.
+    pub fn tags_all(&self, tags: &[(String, String)]) -> BTreeMap<String, String> {
+        let mut all = self.default_tags.clone();
+        all.extend(tags.iter().cloned());
+        all
+    }
+
+    /// The resource's own tags from the live tag set: everything except default tags that
+    /// still carry their default value.
+    pub fn own_tags(&self, live: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+        live.iter()
+            .filter(|(k, v)| self.default_tags.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+/// The AWS error code of an SDK error, if the service sent one.
+pub fn error_code<E: ProvideErrorMetadata>(e: &E) -> Option<&str> {
+    e.code()
+}
+
+/// Turns an SDK error into a message naming the operation, AWS's code and message.
+pub fn aws_error<E, R>(
+    op: &str,
+    e: aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    use aws_smithy_runtime_api::client::result::SdkError;
+    match &e {
+        SdkError::DispatchFailure(d) => {
+            anyhow::anyhow!(
+                "{op}: could not reach the AWS endpoint ({d:?}); check AWS_ENDPOINT_URL / provider endpoints and your network"
+            )
+        }
+        SdkError::TimeoutError(_) => {
+            anyhow::anyhow!("{op}: the AWS endpoint did not answer in time")
+        }
+        _ => {
+            let code = e.code().unwrap_or("");
+            let message = e.message().unwrap_or("");
+            if code.contains("NotImplemented")
+                || message.contains("not yet implemented")
+                || message.contains("not implemented")
+            {
+                return NotSupported(op.to_string()).into();
+            }
+            if code.is_empty() && message.is_empty() {
+                let mut text = format!(
+                    "{}",
+                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                );
+                if text.len() > 400 {
+                    text.truncate(400);
+                    text.push_str("...");
+                }
+                anyhow::anyhow!("{op}: unexpected answer from the endpoint: {text}")
+            } else {
+                anyhow::anyhow!("{op}: {code}: {message}")
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The provider layer: the [`ResourceType`] trait and one module per AWS resource type.
+//!
+//! This is the only layer that touches `aws-sdk-*`. It knows nothing about HCL, the
+//! plan or the state file: it receives planned attributes as JSON and returns what AWS
+//! holds, in the same shape.
+
+pub mod attrs;
+pub mod aws_dynamodb_table;
+pub mod aws_s3_bucket;
+pub mod aws_s3_bucket_lifecycle_configuration;
+pub mod aws_s3_bucket_versioning;
+pub mod aws_sns_topic;
+pub mod aws_sns_topic_subscription;
+pub mod client;
+pub mod schema;
+
+pub use attrs::Attrs;
+pub use client::{Provider, provider_schema};
+
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// One AWS resource type. Every module implements it the same way: `schema` says what the
+/// configuration may set, `read` returns what AWS holds (None when the object is gone),
+/// and `create`/`update`/`delete` make AWS match.
+#[async_trait]
+pub trait ResourceType: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn schema(&self) -> &schema::Schema;
+    /// Reads the live object named by `prior` (at least its `id`). `None`: it no longer exists.
+    async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>>;
+    async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs>;
+    async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs>;
+    async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()>;
+    /// The attributes `read` needs to find an object the user imports by `id`.
+    fn import_attrs(&self, id: &str) -> Attrs {
+        let mut a = Attrs::new();
+        a.insert("id".into(), id.into());
+        a
+    }
+    /// Warnings the plan shows for a change (e.g. a DynamoDB TTL attribute switch).
+    fn plan_notes(&self, _prior: Option<&Attrs>, _planned: &serde_json::Value) -> Vec<String> {
+        Vec::new()
+    }
+    /// After an interrupted create, finds the object if AWS made it (from the planned
+    /// attributes that name it). `None` when it cannot be found or the type has no stable name.
+    async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        let _ = (p, planned);
+        Ok(None)
+    }
+}
+
+/// An error from a create that got as far as making the object: the engine records the
+/// object (tainted, to be replaced) so it is never lost.
+#[derive(Debug, thiserror::Error)]
+#[error("{source:#}")]
+pub struct PartialCreate {
+    pub attrs: Attrs,
+    pub source: anyhow::Error,
+}
+
+/// Wraps a failure that happened after the AWS object was created.
+pub fn partial(attrs: Attrs, source: anyhow::Error) -> anyhow::Error {
+    PartialCreate { attrs, source }.into()
+}
+
+type Registry = BTreeMap<&'static str, Box<dyn ResourceType>>;
+
+/// Every supported managed resource type, by Terraform name.
+pub fn registry() -> &'static Registry {
+    static REG: OnceLock<Registry> = OnceLock::new();
+    REG.get_or_init(|| {
+        let types: Vec<Box<dyn ResourceType>> = vec![
+            Box::new(aws_s3_bucket::S3Bucket::new()),
+            Box::new(aws_s3_bucket_versioning::S3BucketVersioning::new()),
+            Box::new(aws_s3_bucket_lifecycle_configuration::S3BucketLifecycle::new()),
+            Box::new(aws_dynamodb_table::DynamoDbTable::new()),
+            Box::new(aws_sns_topic::SnsTopic::new()),
+            Box::new(aws_sns_topic_subscription::SnsTopicSubscription::new()),
+        ];
+        types.into_iter().map(|t| (t.name(), t)).collect()
+    })
+}
+
+pub fn resource_type(name: &str) -> Option<&'static dyn ResourceType> {
+    registry().get(name).map(|b| b.as_ref())
+}
+
+/// Types that thingform will support but this build does not yet implement.
+pub const PLANNED_TYPES: &[&str] = &[
+    "aws_iot_thing_type",
+    "aws_iot_thing",
+    "aws_iot_thing_group",
+    "aws_iot_thing_group_membership",
+    "aws_iot_certificate",
+    "aws_iot_policy",
+    "aws_iot_policy_attachment",
+    "aws_iot_thing_principal_attachment",
+    "aws_iot_provisioning_template",
+    "aws_iot_thing_shadow",
+    "aws_iot_topic_rule",
+    "aws_lambda_function",
+    "aws_lambda_permission",
+    "aws_cloudwatch_metric_alarm",
+    "aws_cloudwatch_log_group",
+    "aws_iam_role",
+    "aws_iam_role_policy",
+    "aws_iam_role_policy_attachment",
+];
