@@ -12,7 +12,7 @@ set -euo pipefail
 MOTO_VERSION="5.2.5"
 CACHE="${THINGFORM_CACHE:-$HOME/.cache/thingform}"
 VENV="$CACHE/moto-venv"
-RUN="$CACHE/run"
+RUN="${THINGFORM_RUN_DIR:-$CACHE/run}"
 PYTHON="${THINGFORM_PYTHON:-python3}"
 
 install() {

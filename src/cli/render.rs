@@ -30,10 +30,10 @@ fn heading(c: &ResourceChange) -> String {
         Action::NoOp => "has no changes".to_string(),
     };
     let mut s = format!("  # {} {what}", c.address);
-    if let Some(r) = &c.reason {
-        if c.action == Action::Delete {
-            let _ = write!(s, "\n  # (because {r})");
-        }
+    if let Some(r) = &c.reason
+        && c.action == Action::Delete
+    {
+        let _ = write!(s, "\n  # (because {r})");
     }
     s
 }
@@ -158,13 +158,13 @@ impl Printer {
             };
             match (before.is_some(), after.is_some()) {
                 (false, true) => {
-                    if x.is_null() {
+                    if x.is_empty_like() {
                         continue;
                     }
                     self.value(indent, "+", &name, &x, a.sensitive);
                 }
                 (true, false) => {
-                    if b.is_null() {
+                    if b.is_empty_like() {
                         continue;
                     }
                     self.value(indent, "-", &name, &b, a.sensitive);
@@ -501,11 +501,11 @@ fn redact(rtype: &str, v: &Json) -> (Json, Json) {
     let mut mask = serde_json::Map::new();
     if let Some(o) = out.as_object_mut() {
         for a in schema.attrs.iter().filter(|a| a.sensitive) {
-            if let Some(x) = o.get_mut(a.name) {
-                if !x.is_null() {
-                    *x = Json::Null;
-                    mask.insert(a.name.to_string(), Json::Bool(true));
-                }
+            if let Some(x) = o.get_mut(a.name)
+                && !x.is_null()
+            {
+                *x = Json::Null;
+                mask.insert(a.name.to_string(), Json::Bool(true));
             }
         }
     }

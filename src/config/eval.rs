@@ -575,10 +575,8 @@ fn root_ref(root: &str, ops: &[TraversalOperator]) -> Reference {
 
 fn collect_refs(expr: &Expression, bound: &mut Vec<String>, out: &mut Vec<Reference>) {
     match expr {
-        Expression::Variable(v) => {
-            if !bound.iter().any(|b| b == v.as_str()) {
-                out.push(root_ref(v.as_str(), &[]));
-            }
+        Expression::Variable(v) if !bound.iter().any(|b| b == v.as_str()) => {
+            out.push(root_ref(v.as_str(), &[]));
         }
         Expression::Traversal(t) => {
             match &t.expr {

@@ -479,10 +479,10 @@ pub fn call(name: &str, args: Vec<Value>, dir: &Path) -> Result<Value, String> {
         }
         "coalescelist" => {
             for a in &args {
-                if let Value::List(l) = a {
-                    if !l.is_empty() {
-                        return Ok(a.clone());
-                    }
+                if let Value::List(l) = a
+                    && !l.is_empty()
+                {
+                    return Ok(a.clone());
                 }
             }
             Ok(Value::List(vec![]))

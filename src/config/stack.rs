@@ -326,7 +326,6 @@ impl Stack {
                 }
             }
         }
-        drop(add_refs);
         for (from, to) in edges.into_iter().chain(extra) {
             g.add_dependency(&from, &to);
         }

@@ -126,14 +126,14 @@ fn scope_for(stack: &Stack, values: &BTreeMap<Address, Value>) -> crate::config:
     for (id, rc) in &stack.module.resources {
         let mut inst = Stack::empty_instances(rc);
         for (k, v) in per_resource.get(id).into_iter().flatten() {
-            if let (Instances::Count(l), Some(InstanceKey::Int(i))) = (&mut inst, k) {
-                if l.len() <= *i as usize {
-                    l.resize(*i as usize + 1, Value::Null);
-                }
+            if let (Instances::Count(l), Some(InstanceKey::Int(i))) = (&mut inst, k)
+                && l.len() <= *i as usize
+            {
+                l.resize(*i as usize + 1, Value::Null);
             }
             inst.set(k, (*v).clone());
         }
-        if per_resource.get(id).is_none() && rc.count.is_none() && rc.for_each.is_none() {
+        if !per_resource.contains_key(id) && rc.count.is_none() && rc.for_each.is_none() {
             inst = Instances::Unknown;
         }
         Stack::set_resource(&mut scope, id, inst.to_value());
@@ -178,16 +178,15 @@ fn final_attributes(
         None
     };
     let mut planned = merge_computed(&config, base, schema);
-    if let (Value::Map(m), Some(pv)) = (&mut planned, &prior_value) {
-        if change.action == Action::Update {
-            for name in schema.names() {
-                if rc.lifecycle.ignore_all || rc.lifecycle.ignore_changes.iter().any(|i| i == name)
-                {
-                    m.insert(
-                        name.to_string(),
-                        pv.get(name).cloned().unwrap_or(Value::Null),
-                    );
-                }
+    if let (Value::Map(m), Some(pv)) = (&mut planned, &prior_value)
+        && change.action == Action::Update
+    {
+        for name in schema.names() {
+            if rc.lifecycle.ignore_all || rc.lifecycle.ignore_changes.iter().any(|i| i == name) {
+                m.insert(
+                    name.to_string(),
+                    pv.get(name).cloned().unwrap_or(Value::Null),
+                );
             }
         }
     }
@@ -452,10 +451,10 @@ async fn run_change(
                     s.remove(&addr);
                 }
             })?;
-            if let Ok(mut v) = shared.values.lock() {
-                if !deposed {
-                    v.remove(&change.address);
-                }
+            if let Ok(mut v) = shared.values.lock()
+                && !deposed
+            {
+                v.remove(&change.address);
             }
             Ok(None)
         }
@@ -656,16 +655,16 @@ pub async fn apply(
         let scope = scope_for(stack, &values);
         let mut outputs = BTreeMap::new();
         for (name, o) in &stack.module.outputs {
-            if let Ok(v) = scope.eval(&o.value.expr) {
-                if !v.has_unknown() {
-                    outputs.insert(
-                        name.clone(),
-                        OutputState {
-                            value: v.to_json(),
-                            sensitive: o.sensitive,
-                        },
-                    );
-                }
+            if let Ok(v) = scope.eval(&o.value.expr)
+                && !v.has_unknown()
+            {
+                outputs.insert(
+                    name.clone(),
+                    OutputState {
+                        value: v.to_json(),
+                        sensitive: o.sensitive,
+                    },
+                );
             }
         }
         report.outputs = outputs.clone();

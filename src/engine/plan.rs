@@ -485,10 +485,11 @@ pub async fn plan(
         {
             continue;
         }
-        if opts.destroy {
-            if let Some(rc) = stack.module.resources.get(&r.address.resource) {
-                if rc.lifecycle.prevent_destroy {
-                    diags.push(Diagnostic::error(
+        if opts.destroy
+            && let Some(rc) = stack.module.resources.get(&r.address.resource)
+            && rc.lifecycle.prevent_destroy
+        {
+            diags.push(Diagnostic::error(
                         "Instance cannot be destroyed",
                         format!(
                             "{} has lifecycle.prevent_destroy = true, and this plan would destroy it. Remove prevent_destroy (and apply) first, or leave it out with -target.",
@@ -496,8 +497,6 @@ pub async fn plan(
                         ),
                         Some(&rc.loc),
                     ));
-                }
-            }
         }
         changes.push(ResourceChange {
             address: r.address.clone(),

@@ -31,6 +31,12 @@ pub struct DynamoDbTable {
     schema: Schema,
 }
 
+impl Default for DynamoDbTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl DynamoDbTable {
     pub fn new() -> Self {
         DynamoDbTable {
@@ -715,10 +721,12 @@ impl ResourceType for DynamoDbTable {
             let arn = req_str(prior, "arn")?;
             let want = p.tags_all(&string_map(planned, "tags"));
             let have: BTreeMap<String, String> = p.tags_all(&string_map(prior, "tags"));
+            // Keys removed or changed are untagged first: TagResource on an existing key is
+            // an overwrite in AWS but adds a duplicate in moto.
             let removed: Vec<String> = have
-                .keys()
-                .filter(|k| !want.contains_key(*k))
-                .cloned()
+                .iter()
+                .filter(|(k, v)| want.get(*k) != Some(*v))
+                .map(|(k, _)| k.clone())
                 .collect();
             if !removed.is_empty() {
                 db.untag_resource()

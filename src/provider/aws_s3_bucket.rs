@@ -17,6 +17,12 @@ pub struct S3Bucket {
     schema: Schema,
 }
 
+impl Default for S3Bucket {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl S3Bucket {
     pub fn new() -> Self {
         S3Bucket {

@@ -21,6 +21,12 @@ pub struct S3BucketLifecycle {
     schema: Schema,
 }
 
+impl Default for S3BucketLifecycle {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl S3BucketLifecycle {
     pub fn new() -> Self {
         let filter = Block::new()

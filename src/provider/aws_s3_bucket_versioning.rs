@@ -13,6 +13,12 @@ pub struct S3BucketVersioning {
     schema: Schema,
 }
 
+impl Default for S3BucketVersioning {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl S3BucketVersioning {
     pub fn new() -> Self {
         S3BucketVersioning {

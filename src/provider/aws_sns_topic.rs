@@ -27,6 +27,12 @@ const ATTRIBUTES: &[(&str, &str)] = &[
     ("tracing_config", "TracingConfig"),
 ];
 
+impl Default for SnsTopic {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl SnsTopic {
     pub fn new() -> Self {
         SnsTopic {

@@ -24,6 +24,12 @@ const ATTRIBUTES: &[(&str, &str)] = &[
     ("subscription_role_arn", "SubscriptionRoleArn"),
 ];
 
+impl Default for SnsTopicSubscription {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl SnsTopicSubscription {
     pub fn new() -> Self {
         SnsTopicSubscription {

@@ -120,7 +120,7 @@ impl LocalBackend {
                         path: self.path.display().to_string(),
                         pid: 0,
                     });
-                return Err(LockError::Held(info));
+                return Err(LockError::Held(Box::new(info)));
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(LockError::Io(e.to_string())),
         }

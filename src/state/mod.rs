@@ -180,7 +180,7 @@ pub enum LockError {
         "the state is locked by another thingform run\n\n  Lock ID:   {}\n  Operation: {}\n  Who:       {}\n  Created:   {}\n  Path:      {}\n\nWait for that run to finish. If it crashed and no thingform is running, remove the lock with:\n  thingform force-unlock {}",
         .0.id, .0.operation, .0.who, .0.created, .0.path, .0.id
     )]
-    Held(LockInfo),
+    Held(Box<LockInfo>),
     #[error("cannot lock the state: {0}")]
     Io(String),
 }

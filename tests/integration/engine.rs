@@ -1,0 +1,394 @@
+//! Engine behaviour across resource types: saved plans, locking, failures, ordering,
+//! crash recovery, count/for_each, targets, errors with locations.
+
+use crate::harness::*;
+use serde_json::json;
+
+async fn topic_arn(name: &str) -> Option<String> {
+    let out = sns().await.list_topics().send().await.unwrap();
+    out.topics()
+        .iter()
+        .filter_map(|t| t.topic_arn())
+        .find(|a| a.ends_with(&format!(":{name}")))
+        .map(str::to_string)
+}
+
+fn topics_stack(prefix: &str, names: &[&str]) -> String {
+    let set = names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        r#"
+variable "nodes" {{
+  type    = set(string)
+  default = [{set}]
+}}
+resource "aws_sns_topic" "node" {{
+  for_each     = var.nodes
+  name         = "{prefix}-${{each.key}}"
+  display_name = upper(each.value)
+}}
+output "arns" {{
+  value = {{ for k, t in aws_sns_topic.node : k => t.arn }}
+}}
+"#
+    )
+}
+
+#[tokio::test]
+async fn for_each_instances_are_created_and_removed_by_key() {
+    let p = unique("tf-fe");
+    let stack = TestStack::new(&topics_stack(&p, &["node-01", "node-02", "node-03"]));
+    stack.apply();
+    for n in ["node-01", "node-02", "node-03"] {
+        assert!(
+            topic_arn(&format!("{p}-{n}")).await.is_some(),
+            "{n} created"
+        );
+    }
+    let outputs: serde_json::Value =
+        serde_json::from_str(&stack.ok_in(&["output", "-json"])).unwrap();
+    assert_eq!(outputs["arns"]["value"].as_object().unwrap().len(), 3);
+    let listed = stack.ok_in(&["state", "list"]);
+    assert!(
+        listed.contains("aws_sns_topic.node[\"node-02\"]"),
+        "{listed}"
+    );
+
+    // Dropping one key deletes exactly that instance.
+    stack.write("main.tf", &topics_stack(&p, &["node-01", "node-03"]));
+    let plan = stack.plan_json();
+    assert_eq!(
+        changed(&plan),
+        [(
+            "aws_sns_topic.node[\"node-02\"]".to_string(),
+            vec!["delete".to_string()]
+        )]
+        .into()
+    );
+    stack.apply();
+    assert!(topic_arn(&format!("{p}-node-02")).await.is_none());
+    assert!(topic_arn(&format!("{p}-node-01")).await.is_some());
+    stack.destroy();
+    assert!(topic_arn(&format!("{p}-node-01")).await.is_none());
+}
+
+#[tokio::test]
+async fn saved_plan_is_applied_exactly_and_refused_when_stale() {
+    let name = unique("tf-saved");
+    let stack = TestStack::new(&format!(
+        "resource \"aws_sns_topic\" \"t\" {{\n  name = \"{name}\"\n}}\n"
+    ));
+    let plan_file = stack.path().join("tf.plan");
+    let pf = plan_file.display().to_string();
+    stack.ok(&["plan", "-out", &pf]);
+    assert!(topic_arn(&name).await.is_none(), "plan changes nothing");
+    let out = thingform(&["apply".into(), pf.clone()], stack.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(topic_arn(&name).await.is_some(), "saved plan applied");
+
+    // The state moved on (serial changed): the same plan file is refused.
+    let out = thingform(&["apply".into(), pf.clone()], stack.path());
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("saved plan is stale"), "{err}");
+
+    // A plan made, then the configuration edited: refused as well.
+    stack.ok(&["plan", "-out", &pf]);
+    stack.write(
+        "main.tf",
+        &format!(
+            "resource \"aws_sns_topic\" \"t\" {{\n  name = \"{name}\"\n  display_name = \"x\"\n}}\n"
+        ),
+    );
+    let out = thingform(&["apply".into(), pf], stack.path());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("configuration in"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stack.destroy();
+}
+
+#[tokio::test]
+async fn a_held_lock_fails_fast_and_names_the_holder() {
+    let stack = TestStack::new("resource \"aws_sns_topic\" \"t\" {\n  name = \"locked\"\n}\n");
+    let be = thingform::state::local::LocalBackend::new(stack.state_path());
+    let lock = be.lock("apply").expect("take the lock");
+    let out = stack.run(&["plan"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the state is locked"), "{err}");
+    assert!(err.contains(&lock.info.id), "lock ID named: {err}");
+    assert!(err.contains("Operation: apply"), "{err}");
+    assert!(err.contains("force-unlock"), "{err}");
+    drop(lock);
+    stack.ok(&["plan"]);
+}
+
+#[tokio::test]
+async fn force_unlock_removes_a_stale_lock_record() {
+    let stack = TestStack::new("resource \"aws_sns_topic\" \"t\" {\n  name = \"x\"\n}\n");
+    let be = thingform::state::local::LocalBackend::new(stack.state_path());
+    let lock = be.lock("apply").unwrap();
+    let id = lock.info.id.clone();
+    std::mem::forget(lock); // as if the process died without cleaning up its record
+    let out = thingform(
+        &[
+            "force-unlock".into(),
+            "wrong-id".into(),
+            stack.path().display().to_string(),
+        ],
+        stack.path(),
+    );
+    assert!(!out.status.success(), "a wrong lock ID is refused");
+    let out = thingform(
+        &[
+            "force-unlock".into(),
+            id,
+            stack.path().display().to_string(),
+        ],
+        stack.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn a_failed_resource_skips_its_dependents_and_the_rest_continue() {
+    let ok = unique("tf-ok");
+    // SNS refuses a topic name with spaces; the subscription that needs the topic is
+    // skipped, the unrelated topic is still created.
+    let stack = TestStack::new(&format!(
+        r#"
+resource "aws_sns_topic" "bad" {{
+  name = "not a valid topic name!"
+}}
+resource "aws_sns_topic_subscription" "s" {{
+  topic_arn = aws_sns_topic.bad.arn
+  protocol  = "email"
+  endpoint  = "x@example.com"
+}}
+resource "aws_sns_topic" "ok" {{
+  name = "{ok}"
+}}
+"#
+    ));
+    let out = stack.run(&["apply", "-auto-approve"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("failed:      aws_sns_topic.bad"), "{err}");
+    assert!(
+        err.contains("skipped:     aws_sns_topic_subscription.s"),
+        "{err}"
+    );
+    assert!(
+        topic_arn(&ok).await.is_some(),
+        "independent resource created"
+    );
+    let state = std::fs::read_to_string(stack.state_path()).unwrap();
+    assert!(
+        state.contains("aws_sns_topic.ok") && !state.contains("aws_sns_topic.bad"),
+        "state records exactly what exists"
+    );
+    stack.write("main.tf", "");
+    stack.destroy();
+    assert!(topic_arn(&ok).await.is_none());
+}
+
+#[tokio::test]
+async fn prevent_destroy_refuses_the_plan() {
+    let name = unique("tf-keep");
+    let body = |n: &str| {
+        format!(
+            "resource \"aws_sns_topic\" \"t\" {{\n  name = \"{n}\"\n  lifecycle {{\n    prevent_destroy = true\n  }}\n}}\n"
+        )
+    };
+    let stack = TestStack::new(&body(&name));
+    stack.apply();
+    let out = stack.run(&["destroy", "-auto-approve"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("prevent_destroy"), "{err}");
+    assert!(err.contains("main.tf:1:1"), "points at the resource: {err}");
+    // A force-new change is refused the same way.
+    stack.write("main.tf", &body(&unique("tf-keep")));
+    assert!(!stack.run(&["plan"]).status.success());
+    assert!(topic_arn(&name).await.is_some(), "nothing was destroyed");
+    stack.write(
+        "main.tf",
+        &format!("resource \"aws_sns_topic\" \"t\" {{\n  name = \"{name}\"\n}}\n"),
+    );
+    stack.destroy();
+}
+
+#[tokio::test]
+async fn target_limits_the_plan_to_a_resource_and_its_dependencies() {
+    let p = unique("tf-tgt");
+    let stack = TestStack::new(&format!(
+        r#"
+resource "aws_sns_topic" "a" {{
+  name = "{p}-a"
+}}
+resource "aws_sns_topic_subscription" "s" {{
+  topic_arn = aws_sns_topic.a.arn
+  protocol  = "email"
+  endpoint  = "a@example.com"
+}}
+resource "aws_sns_topic" "other" {{
+  name = "{p}-other"
+}}
+"#
+    ));
+    let out = stack.ok(&["plan", "-json", "-target", "aws_sns_topic_subscription.s"]);
+    let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let addrs: Vec<String> = changed(&plan).into_keys().collect();
+    assert_eq!(
+        addrs,
+        vec!["aws_sns_topic.a", "aws_sns_topic_subscription.s"]
+    );
+    stack.ok(&[
+        "apply",
+        "-auto-approve",
+        "-target=aws_sns_topic_subscription.s",
+    ]);
+    assert!(topic_arn(&format!("{p}-a")).await.is_some());
+    assert!(
+        topic_arn(&format!("{p}-other")).await.is_none(),
+        "untargeted resource untouched"
+    );
+    stack.destroy();
+}
+
+#[tokio::test]
+async fn an_interrupted_create_is_found_again_from_the_journal() {
+    // Simulates a crash between the AWS call and the state write: the object exists in
+    // AWS, and the state holds only the journaled intent.
+    let name = unique("tf-crash");
+    let stack = TestStack::new(&format!(
+        "resource \"aws_sns_topic\" \"t\" {{\n  name = \"{name}\"\n}}\n"
+    ));
+    sns().await.create_topic().name(&name).send().await.unwrap();
+    std::fs::create_dir_all(stack.state_path().parent().unwrap()).unwrap();
+    let state = json!({
+        "version": 1, "thingform_version": "0.1.0", "serial": 3, "lineage": "crash-test",
+        "resources": [], "outputs": {},
+        "pending": [{"address": "aws_sns_topic.t", "type": "aws_sns_topic", "planned": {"name": name}, "started_at": "2026-01-01T00:00:00Z"}]
+    });
+    std::fs::write(stack.state_path(), state.to_string()).unwrap();
+    let plan = stack.plan_json();
+    assert_eq!(
+        actions(&plan)["aws_sns_topic.t"],
+        vec!["no-op"],
+        "the object is tracked again, not created twice"
+    );
+    stack.apply();
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(stack.state_path()).unwrap()).unwrap();
+    assert!(saved.get("pending").is_none(), "journal entry resolved");
+    assert_eq!(saved["resources"][0]["address"], "aws_sns_topic.t");
+    stack.destroy();
+    assert!(topic_arn(&name).await.is_none());
+}
+
+#[tokio::test]
+async fn errors_name_file_line_and_what_to_do() {
+    let stack =
+        TestStack::new("resource \"aws_sns_topic\" \"a\" {\n  name = aws_sns_topic.b.name\n}\n");
+    stack.write("b.tf", "resource \"aws_sns_topic\" \"b\" {\n  display_nam = \"x\"\n  name = aws_sns_topic.a.name\n}\n");
+    let out = stack.run(&["validate"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Cycle in references"), "{err}");
+    assert!(
+        err.contains("main.tf:1:1") && err.contains("b.tf:1:1"),
+        "both cycle members located: {err}"
+    );
+    assert!(
+        err.contains("b.tf:2:3") && err.contains("Did you mean \"display_name\""),
+        "{err}"
+    );
+
+    let bad = TestStack::new("resource \"aws_sns_topic\" \"a\" {\n  name = \"x\"\n");
+    let out = bad.run(&["plan"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Invalid HCL syntax") && err.contains("main.tf:"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[tokio::test]
+async fn detailed_exitcode_and_graph() {
+    let name = unique("tf-exit");
+    let stack = TestStack::new(&format!(
+        "resource \"aws_sns_topic\" \"t\" {{\n  name = \"{name}\"\n}}\nresource \"aws_sns_topic_subscription\" \"s\" {{\n  topic_arn = aws_sns_topic.t.arn\n  protocol = \"email\"\n  endpoint = \"x@example.com\"\n}}\n"
+    ));
+    assert_eq!(
+        stack.run(&["plan", "-detailed-exitcode"]).status.code(),
+        Some(2)
+    );
+    stack.apply();
+    assert_eq!(
+        stack.run(&["plan", "-detailed-exitcode"]).status.code(),
+        Some(0)
+    );
+    let dot = stack.ok(&["graph"]);
+    assert!(
+        dot.contains("\"aws_sns_topic_subscription.s\" -> \"aws_sns_topic.t\""),
+        "{dot}"
+    );
+    stack.destroy();
+}
+
+#[tokio::test]
+async fn import_adopts_an_existing_object_with_a_no_op_plan() {
+    let name = unique("tf-import");
+    s3().await
+        .create_bucket()
+        .bucket(&name)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let stack = TestStack::new(&format!(
+        "resource \"aws_s3_bucket\" \"b\" {{\n  bucket = \"{name}\"\n}}\n"
+    ));
+    let out = thingform(
+        &[
+            "import".into(),
+            "aws_s3_bucket.b".into(),
+            name.clone(),
+            stack.path().display().to_string(),
+        ],
+        stack.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan = stack.plan_json();
+    assert!(
+        changed(&plan).is_empty(),
+        "imported bucket matches config: {:?}",
+        changed(&plan)
+    );
+    stack.destroy();
+    assert!(s3().await.head_bucket().bucket(&name).send().await.is_err());
+}

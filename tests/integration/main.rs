@@ -1,0 +1,9 @@
+//! Integration tests against the moto server over HTTP. One binary for all of them (each
+//! test binary links the AWS SDKs).
+
+mod harness;
+
+mod dynamodb;
+mod engine;
+mod s3;
+mod sns;
