@@ -32,6 +32,7 @@ fn heading(c: &ResourceChange) -> String {
     let mut s = format!("  # {} {what}", c.address);
     if let Some(r) = &c.reason
         && c.action == Action::Delete
+        && r != "destroy"
     {
         let _ = write!(s, "\n  # (because {r})");
     }
