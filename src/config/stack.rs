@@ -138,15 +138,28 @@ impl Stack {
         }
         for rc in self.module.resources.values() {
             if rc.id.mode == Mode::Data {
-                diags.push(Diagnostic::error(
-                    "Unsupported data source",
-                    format!(
-                        "data \"{}\" is not supported by this build of thingform yet. Supported resource types: {}.",
-                        rc.id.rtype,
-                        provider::registry().keys().copied().collect::<Vec<_>>().join(", ")
+                match provider::data::data_source(&rc.id.rtype) {
+                    Some(d) => check_block(
+                        &rc.body,
+                        &d.schema().block,
+                        &format!("data.{}", rc.id.rtype),
+                        diags,
                     ),
-                    Some(&rc.loc),
-                ));
+                    None => diags.push(Diagnostic::error(
+                        "Unsupported data source",
+                        format!(
+                            "data \"{}\" is not supported.{} Supported data sources: {}.",
+                            rc.id.rtype,
+                            did_you_mean(&rc.id.rtype, provider::data::registry().keys().copied()),
+                            provider::data::registry()
+                                .keys()
+                                .copied()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        Some(&rc.loc),
+                    )),
+                }
                 continue;
             }
             match provider::resource_type(&rc.id.rtype) {
@@ -612,6 +625,14 @@ impl Stack {
                 }
             }
         }
+    }
+}
+
+/// The schema of a managed resource type or a data source.
+pub fn schema_for(id: &ResourceId) -> Option<&'static Block> {
+    match id.mode {
+        Mode::Managed => provider::resource_type(&id.rtype).map(|t| &t.schema().block),
+        Mode::Data => provider::data::data_source(&id.rtype).map(|d| &d.schema().block),
     }
 }
 

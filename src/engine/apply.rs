@@ -6,7 +6,7 @@ use super::diff::{merge_computed, normalize, normalize_json, same};
 use super::plan::{Action, Plan, ResourceChange};
 use super::{Event, Ui};
 use crate::address::{Address, InstanceKey, Mode, ResourceId};
-use crate::config::stack::{Instances, Stack};
+use crate::config::stack::{Instances, Node, Stack};
 use crate::graph::Dag;
 use crate::provider::{self, Attrs, PartialCreate, Provider, ResourceType};
 use crate::state::{OutputState, PendingCreate, ResourceState, State, StateStore};
@@ -47,6 +47,10 @@ struct Shared {
     /// The latest value of every instance, for evaluating the ones that refer to it.
     values: Mutex<BTreeMap<Address, Value>>,
     store: Arc<dyn StateStore>,
+    /// Data source results from the plan.
+    data: BTreeMap<String, Json>,
+    /// Operations that must not overlap (see `ResourceType::serialization_key`).
+    serial_locks: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Shared {
@@ -113,8 +117,13 @@ fn rtype(name: &str) -> anyhow::Result<&'static dyn ResourceType> {
 }
 
 /// Builds the evaluation scope from the current instance values.
-fn scope_for(stack: &Stack, values: &BTreeMap<Address, Value>) -> crate::config::eval::Scope {
+fn scope_for(
+    stack: &Stack,
+    values: &BTreeMap<Address, Value>,
+    data: &BTreeMap<String, Json>,
+) -> crate::config::eval::Scope {
     let mut scope = stack.base_scope();
+    scope.root_map("local");
     let mut per_resource: BTreeMap<&ResourceId, Vec<(&Option<InstanceKey>, &Value)>> =
         BTreeMap::new();
     for (a, v) in values {
@@ -123,23 +132,76 @@ fn scope_for(stack: &Stack, values: &BTreeMap<Address, Value>) -> crate::config:
             .or_default()
             .push((&a.key, v));
     }
-    for (id, rc) in &stack.module.resources {
-        let mut inst = Stack::empty_instances(rc);
-        for (k, v) in per_resource.get(id).into_iter().flatten() {
-            if let (Instances::Count(l), Some(InstanceKey::Int(i))) = (&mut inst, k)
-                && l.len() <= *i as usize
-            {
-                l.resize(*i as usize + 1, Value::Null);
+    // Walk in dependency order: locals and data sources may use resources and each other.
+    for node in stack.order() {
+        match node {
+            Node::Local(l) => {
+                let _ = stack.eval_local(&mut scope, &l);
             }
-            inst.set(k, (*v).clone());
+            Node::Resource(id) if id.mode == Mode::Data => {
+                let rc = &stack.module.resources[&id];
+                let mut inst = Stack::empty_instances(rc);
+                let exps = stack.expand(rc, &scope).unwrap_or_default();
+                if let Instances::Count(l) = &mut inst {
+                    l.resize(exps.len(), Value::Null);
+                }
+                for exp in &exps {
+                    let addr = id.instance(exp.key.clone());
+                    let v = match data.get(&addr.to_string()) {
+                        Some(j) => Value::from_json(j),
+                        None => read_data_locally(stack, rc, exp, &scope),
+                    };
+                    inst.set(&exp.key, v);
+                }
+                Stack::set_resource(&mut scope, &id, inst.to_value());
+            }
+            Node::Resource(id) => {
+                let rc = &stack.module.resources[&id];
+                let mut inst = Stack::empty_instances(rc);
+                for (k, v) in per_resource.get(&id).into_iter().flatten() {
+                    if let (Instances::Count(l), Some(InstanceKey::Int(i))) = (&mut inst, k)
+                        && l.len() <= *i as usize
+                    {
+                        l.resize(*i as usize + 1, Value::Null);
+                    }
+                    inst.set(k, (*v).clone());
+                }
+                if !per_resource.contains_key(&id) && rc.count.is_none() && rc.for_each.is_none() {
+                    inst = Instances::Unknown;
+                }
+                Stack::set_resource(&mut scope, &id, inst.to_value());
+            }
+            _ => {}
         }
-        if !per_resource.contains_key(id) && rc.count.is_none() && rc.for_each.is_none() {
-            inst = Instances::Unknown;
-        }
-        Stack::set_resource(&mut scope, id, inst.to_value());
     }
-    let _ = stack.eval_locals(&mut scope);
     scope
+}
+
+/// A data source whose inputs were unknown at plan time, computed now when it can be
+/// computed without AWS (policy documents); otherwise unknown.
+fn read_data_locally(
+    stack: &Stack,
+    rc: &crate::config::ResourceConfig,
+    exp: &crate::config::stack::Expansion,
+    scope: &crate::config::eval::Scope,
+) -> Value {
+    let Some(ds) = crate::provider::data::data_source(&rc.id.rtype) else {
+        return Value::Unknown;
+    };
+    let Ok(config) = stack.eval_instance(rc, exp, scope) else {
+        return Value::Unknown;
+    };
+    let config = normalize(&config, &ds.schema().block);
+    if config.has_unknown() {
+        return Value::Unknown;
+    }
+    let cfg = config.to_json().as_object().cloned().unwrap_or_default();
+    match ds.read_local(&cfg) {
+        Some(Ok(attrs)) => {
+            Value::from_json(&normalize_json(&Json::Object(attrs), &ds.schema().block))
+        }
+        _ => Value::Unknown,
+    }
 }
 
 /// The final attributes to send to AWS: the configuration evaluated with every value
@@ -149,6 +211,7 @@ fn final_attributes(
     change: &ResourceChange,
     prior: Option<&Attrs>,
     values: &BTreeMap<Address, Value>,
+    data: &BTreeMap<String, Json>,
 ) -> anyhow::Result<Attrs> {
     let t = rtype(&change.rtype)?;
     let schema = &t.schema().block;
@@ -157,7 +220,7 @@ fn final_attributes(
         .resources
         .get(&change.address.resource)
         .ok_or_else(|| anyhow::anyhow!("{} is no longer in the configuration", change.address))?;
-    let scope = scope_for(stack, values);
+    let scope = scope_for(stack, values, data);
     let exps = stack
         .expand(rc, &scope)
         .map_err(|d| anyhow::anyhow!("{}", crate::diag::Diagnostics::from(d)))?;
@@ -170,6 +233,8 @@ fn final_attributes(
     let config = stack
         .eval_instance(rc, &exp, &scope)
         .map_err(|d| anyhow::anyhow!("{d}"))?;
+    let mut config = normalize(&config, schema);
+    super::diff::apply_plan_local(t, &mut config, &stack.module.dir)?;
     let config = normalize(&config, schema);
     let prior_value = prior.map(|p| Value::from_json(&Json::Object(p.clone())));
     let base = if change.action == Action::Update {
@@ -368,6 +433,29 @@ async fn run_change(
 ) -> anyhow::Result<Option<String>> {
     let t = rtype(&change.rtype)?;
     let ui = ui.as_ref();
+    // Some AWS APIs refuse concurrent changes to one parent object: take its lock.
+    let key_source = if change.after.is_object() {
+        &change.after
+    } else {
+        &change.before
+    };
+    let serial_lock = match key_source.as_object().and_then(|a| t.serialization_key(a)) {
+        Some(key) => {
+            let m = shared
+                .serial_locks
+                .lock()
+                .map_err(|_| anyhow::anyhow!("lock table poisoned"))?
+                .entry(key)
+                .or_default()
+                .clone();
+            Some(m)
+        }
+        None => None,
+    };
+    let _serial_guard = match &serial_lock {
+        Some(m) => Some(m.lock().await),
+        None => None,
+    };
     let prior: Option<Attrs> = if change.deposed {
         change.before.as_object().cloned()
     } else {
@@ -387,7 +475,7 @@ async fn run_change(
             .lock()
             .map_err(|_| anyhow::anyhow!("values lock poisoned"))?
             .clone();
-        final_attributes(stack, &change, prior.as_ref(), &values)
+        final_attributes(stack, &change, prior.as_ref(), &values, &shared.data)
     };
     let set_value = |attrs: &Attrs| {
         if let Ok(mut v) = shared.values.lock() {
@@ -550,6 +638,8 @@ pub async fn apply(
         state: Mutex::new(start_state),
         values: Mutex::new(values),
         store,
+        data: plan.data.clone(),
+        serial_locks: Mutex::new(BTreeMap::new()),
     });
     // The refreshed state is recorded first, as Terraform does.
     shared.update(|_| {})?;
@@ -652,7 +742,7 @@ pub async fn apply(
             .lock()
             .map_err(|_| anyhow::anyhow!("values lock poisoned"))?
             .clone();
-        let scope = scope_for(stack, &values);
+        let scope = scope_for(stack, &values, &plan.data);
         let mut outputs = BTreeMap::new();
         for (name, o) in &stack.module.outputs {
             if let Ok(v) = scope.eval(&o.value.expr)

@@ -82,6 +82,28 @@ pub fn merge_computed(config: &Value, prior: Option<&Value>, schema: &Block) -> 
     Value::Map(out)
 }
 
+/// Runs a resource type's plan-time local step (hashing a crate, a zip file) on the
+/// known part of a configuration value.
+pub fn apply_plan_local(
+    t: &dyn crate::provider::ResourceType,
+    config: &mut Value,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let before = config.to_json();
+    let Json::Object(mut map) = before.clone() else {
+        return Ok(());
+    };
+    t.plan_local(&mut map, dir)?;
+    if let Value::Map(m) = config {
+        for (k, v) in map {
+            if before.get(&k) != Some(&v) && !matches!(m.get(&k), Some(Value::Unknown)) {
+                m.insert(k, Value::from_json(&v));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// True when the planned value equals the prior one (unknown never equals).
 pub fn same(planned: &Value, prior: &Json) -> bool {
     !planned.has_unknown() && json_equivalent(&planned.to_json(), prior)

@@ -150,6 +150,9 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// The state after refresh; apply starts from it.
     pub refreshed: State,
+    /// Data source results read during plan, by address.
+    #[serde(default)]
+    pub data: BTreeMap<String, Json>,
 }
 
 impl Plan {
@@ -372,6 +375,7 @@ pub async fn plan(
     let mut warnings = vec![];
     let mut diags = Diagnostics::default();
     let mut in_config: BTreeSet<Address> = BTreeSet::new();
+    let mut data_results: BTreeMap<String, Json> = BTreeMap::new();
 
     if !opts.destroy {
         let mut scope = stack.base_scope();
@@ -413,6 +417,63 @@ pub async fn plan(
                         )),
                     }
                 }
+                Node::Resource(id) if id.mode == Mode::Data => {
+                    let rc = &stack.module.resources[&id];
+                    let Some(ds) = provider::data::data_source(&id.rtype) else {
+                        continue;
+                    };
+                    let schema = &ds.schema().block;
+                    let exps = match stack.expand(rc, &scope) {
+                        Ok(e) => e,
+                        Err(d) => {
+                            diags.push(d);
+                            Stack::set_resource(&mut scope, &id, Value::Unknown);
+                            continue;
+                        }
+                    };
+                    let mut instances = Stack::empty_instances(rc);
+                    if let Instances::Count(l) = &mut instances {
+                        l.resize(exps.len(), Value::Null);
+                    }
+                    for exp in &exps {
+                        let addr = id.instance(exp.key.clone());
+                        let config = match stack.eval_instance(rc, exp, &scope) {
+                            Ok(v) => normalize(&v, schema),
+                            Err(d) => {
+                                diags.extend(d);
+                                instances.set(&exp.key, Value::Unknown);
+                                continue;
+                            }
+                        };
+                        let value = if config.has_unknown() {
+                            // Read during apply, once what it depends on is known.
+                            merge_computed(&config, None, schema)
+                        } else {
+                            let cfg = config.to_json().as_object().cloned().unwrap_or_default();
+                            let result = match ds.read_local(&cfg) {
+                                Some(r) => r,
+                                None => ds.read(provider, &cfg).await,
+                            };
+                            match result {
+                                Ok(attrs) => {
+                                    let j = normalize_json(&Json::Object(attrs), schema);
+                                    data_results.insert(addr.to_string(), j.clone());
+                                    Value::from_json(&j)
+                                }
+                                Err(e) => {
+                                    diags.push(Diagnostic::error(
+                                        "Error reading data source",
+                                        format!("{addr}: {e:#}"),
+                                        Some(&rc.loc),
+                                    ));
+                                    Value::Unknown
+                                }
+                            }
+                        };
+                        instances.set(&exp.key, value);
+                    }
+                    Stack::set_resource(&mut scope, &id, instances.to_value());
+                }
                 Node::Resource(id) => {
                     let rc = &stack.module.resources[&id];
                     if !in_target(&id) {
@@ -447,7 +508,7 @@ pub async fn plan(
                             .entry(id.clone())
                             .or_default()
                             .push(addr.clone());
-                        let config = match stack.eval_instance(rc, exp, &scope) {
+                        let mut config = match stack.eval_instance(rc, exp, &scope) {
                             Ok(v) => normalize(&v, schema),
                             Err(d) => {
                                 diags.extend(d);
@@ -455,6 +516,17 @@ pub async fn plan(
                                 continue;
                             }
                         };
+                        if let Err(e) =
+                            super::diff::apply_plan_local(t, &mut config, &stack.module.dir)
+                        {
+                            diags.push(Diagnostic::error(
+                                "Cannot prepare resource",
+                                format!("{addr}: {e:#}"),
+                                Some(&rc.loc),
+                            ));
+                            continue;
+                        }
+                        let config = normalize(&config, schema);
                         let prior_rs = refreshed.get(&addr);
                         let change = diff_instance(
                             t,
@@ -518,7 +590,11 @@ pub async fn plan(
                 .filter_map(|d| d.parse().ok())
                 .collect(),
             deposed: false,
-            notes: vec![],
+            notes: provider::resource_type(&r.rtype)
+                .and_then(|t| t.delete_note())
+                .map(|n| format!("{}: {n}", r.address))
+                .into_iter()
+                .collect(),
         });
     }
     for (i, r) in refreshed.deposed.iter().enumerate() {
@@ -601,6 +677,7 @@ pub async fn plan(
         drift,
         warnings,
         refreshed,
+        data: data_results,
     })
 }
 
@@ -682,6 +759,11 @@ fn diff_instance(
     };
     change.changed = changed;
     change.notes = t.plan_notes(Some(&prior.attributes), &change.after);
+    if change.action.is_replace() {
+        change
+            .notes
+            .extend(t.delete_note().map(|n| format!("{addr}: {n}")));
+    }
     change
 }
 

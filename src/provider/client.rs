@@ -63,6 +63,18 @@ pub struct Provider {
     s3: OnceLock<aws_sdk_s3::Client>,
     dynamodb: OnceLock<aws_sdk_dynamodb::Client>,
     sns: OnceLock<aws_sdk_sns::Client>,
+    iot: OnceLock<aws_sdk_iot::Client>,
+    iotdata: tokio::sync::OnceCell<aws_sdk_iotdataplane::Client>,
+    lambda: OnceLock<aws_sdk_lambda::Client>,
+    iam: OnceLock<aws_sdk_iam::Client>,
+    cloudwatch: OnceLock<aws_sdk_cloudwatch::Client>,
+    logs: OnceLock<aws_sdk_cloudwatchlogs::Client>,
+    sts: OnceLock<aws_sdk_sts::Client>,
+    account: tokio::sync::OnceCell<String>,
+    /// How long to retry AWS's "role cannot be assumed" right after a role was created.
+    pub iam_retry_budget: Duration,
+    /// How long to keep retrying DeleteThingType after deprecation (AWS wants 5 minutes).
+    pub thing_type_delete_budget: Duration,
     warnings: std::sync::Mutex<Vec<String>>,
 }
 
@@ -144,6 +156,16 @@ impl Provider {
             s3: OnceLock::new(),
             dynamodb: OnceLock::new(),
             sns: OnceLock::new(),
+            iot: OnceLock::new(),
+            iotdata: tokio::sync::OnceCell::new(),
+            lambda: OnceLock::new(),
+            iam: OnceLock::new(),
+            cloudwatch: OnceLock::new(),
+            logs: OnceLock::new(),
+            sts: OnceLock::new(),
+            account: tokio::sync::OnceCell::new(),
+            iam_retry_budget: env_secs("THINGFORM_IAM_RETRY_SECS", 120),
+            thing_type_delete_budget: env_secs("THINGFORM_THING_TYPE_DELETE_SECS", 420),
             warnings: Default::default(),
         })
     }
@@ -187,6 +209,116 @@ impl Provider {
         })
     }
 
+    pub fn iot(&self) -> &aws_sdk_iot::Client {
+        self.iot.get_or_init(|| {
+            let mut b = aws_sdk_iot::config::Builder::from(&self.sdk);
+            if let Some(e) = self.endpoints.get("iot") {
+                b = b.endpoint_url(e);
+            }
+            aws_sdk_iot::Client::from_conf(b.build())
+        })
+    }
+
+    /// The IoT data plane (device shadows). Against AWS its endpoint is account-specific
+    /// and found with DescribeEndpoint; an endpoint override is used as it is.
+    pub async fn iotdata(&self) -> anyhow::Result<&aws_sdk_iotdataplane::Client> {
+        self.iotdata
+            .get_or_try_init(|| async {
+                let mut b = aws_sdk_iotdataplane::config::Builder::from(&self.sdk);
+                match self
+                    .endpoints
+                    .get("iotdata")
+                    .cloned()
+                    .or_else(|| self.sdk.endpoint_url().map(str::to_string))
+                {
+                    Some(e) => b = b.endpoint_url(e),
+                    None => {
+                        let ep = self
+                            .iot()
+                            .describe_endpoint()
+                            .endpoint_type("iot:Data-ATS")
+                            .send()
+                            .await
+                            .map_err(|e| aws_error("DescribeEndpoint", e))?;
+                        let addr = ep.endpoint_address().ok_or_else(|| {
+                            anyhow::anyhow!("DescribeEndpoint returned no address")
+                        })?;
+                        b = b.endpoint_url(format!("https://{addr}"));
+                    }
+                }
+                Ok::<_, anyhow::Error>(aws_sdk_iotdataplane::Client::from_conf(b.build()))
+            })
+            .await
+    }
+
+    pub fn lambda(&self) -> &aws_sdk_lambda::Client {
+        self.lambda.get_or_init(|| {
+            let mut b = aws_sdk_lambda::config::Builder::from(&self.sdk);
+            if let Some(e) = self.endpoints.get("lambda") {
+                b = b.endpoint_url(e);
+            }
+            aws_sdk_lambda::Client::from_conf(b.build())
+        })
+    }
+
+    pub fn iam(&self) -> &aws_sdk_iam::Client {
+        self.iam.get_or_init(|| {
+            let mut b = aws_sdk_iam::config::Builder::from(&self.sdk);
+            if let Some(e) = self.endpoints.get("iam") {
+                b = b.endpoint_url(e);
+            }
+            aws_sdk_iam::Client::from_conf(b.build())
+        })
+    }
+
+    pub fn cloudwatch(&self) -> &aws_sdk_cloudwatch::Client {
+        self.cloudwatch.get_or_init(|| {
+            let mut b = aws_sdk_cloudwatch::config::Builder::from(&self.sdk);
+            if let Some(e) = self.endpoints.get("cloudwatch") {
+                b = b.endpoint_url(e);
+            }
+            aws_sdk_cloudwatch::Client::from_conf(b.build())
+        })
+    }
+
+    pub fn logs(&self) -> &aws_sdk_cloudwatchlogs::Client {
+        self.logs.get_or_init(|| {
+            let mut b = aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk);
+            if let Some(e) = self.endpoints.get("logs") {
+                b = b.endpoint_url(e);
+            }
+            aws_sdk_cloudwatchlogs::Client::from_conf(b.build())
+        })
+    }
+
+    pub fn sts(&self) -> &aws_sdk_sts::Client {
+        self.sts.get_or_init(|| {
+            let mut b = aws_sdk_sts::config::Builder::from(&self.sdk);
+            if let Some(e) = self.endpoints.get("sts") {
+                b = b.endpoint_url(e);
+            }
+            aws_sdk_sts::Client::from_conf(b.build())
+        })
+    }
+
+    /// The account the credentials belong to (STS GetCallerIdentity, asked once).
+    pub async fn account_id(&self) -> anyhow::Result<String> {
+        self.account
+            .get_or_try_init(|| async {
+                let who = self
+                    .sts()
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("GetCallerIdentity", e))?;
+                who.account()
+                    .map(str::to_string)
+                    .ok_or_else(|| anyhow::anyhow!("GetCallerIdentity returned no account"))
+            })
+            .await
+            .cloned()
+    }
+
     /// Records a warning for the user (shown after the operation).
     pub fn warn(&self, msg: String) {
         if let Ok(mut w) = self.warnings.lock() {
@@ -217,6 +349,15 @@ impl Provider {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     }
+}
+
+fn env_secs(name: &str, default: u64) -> Duration {
+    Duration::from_secs(
+        std::env::var(name)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default),
+    )
 }
 
 /// The AWS error code of an SDK error, if the service sent one.

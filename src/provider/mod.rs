@@ -5,13 +5,27 @@
 //! holds, in the same shape.
 
 pub mod attrs;
+pub mod aws_cloudwatch;
 pub mod aws_dynamodb_table;
+pub mod aws_iam;
+pub mod aws_iot_certificate;
+pub mod aws_iot_policy;
+pub mod aws_iot_provisioning_template;
+pub mod aws_iot_thing;
+pub mod aws_iot_thing_group;
+pub mod aws_iot_thing_shadow;
+pub mod aws_iot_thing_type;
+pub mod aws_iot_topic_rule;
+pub mod aws_lambda;
 pub mod aws_s3_bucket;
 pub mod aws_s3_bucket_lifecycle_configuration;
 pub mod aws_s3_bucket_versioning;
 pub mod aws_sns_topic;
 pub mod aws_sns_topic_subscription;
 pub mod client;
+pub mod data;
+pub mod iot_common;
+pub mod retry;
 pub mod schema;
 
 pub use attrs::Attrs;
@@ -42,6 +56,24 @@ pub trait ResourceType: Send + Sync {
     /// Warnings the plan shows for a change (e.g. a DynamoDB TTL attribute switch).
     fn plan_notes(&self, _prior: Option<&Attrs>, _planned: &serde_json::Value) -> Vec<String> {
         Vec::new()
+    }
+    /// A note the plan shows when this type is deleted (e.g. a wait AWS imposes).
+    fn delete_note(&self) -> Option<String> {
+        None
+    }
+    /// Operations with the same key never run at the same time (e.g. permissions of one
+    /// Lambda function, which AWS refuses to change concurrently).
+    fn serialization_key(&self, _planned: &Attrs) -> Option<String> {
+        None
+    }
+    /// Fills attributes derived from local files at plan time (e.g. a Rust crate's source
+    /// hash). `dir` is the stack directory; relative paths are resolved against it.
+    fn plan_local(
+        &self,
+        _config: &mut serde_json::Map<String, serde_json::Value>,
+        _dir: &std::path::Path,
+    ) -> anyhow::Result<()> {
+        Ok(())
     }
     /// After an interrupted create, finds the object if AWS made it (from the planned
     /// attributes that name it). `None` when it cannot be found or the type has no stable name.
@@ -78,6 +110,24 @@ pub fn registry() -> &'static Registry {
             Box::new(aws_dynamodb_table::DynamoDbTable::new()),
             Box::new(aws_sns_topic::SnsTopic::new()),
             Box::new(aws_sns_topic_subscription::SnsTopicSubscription::new()),
+            Box::<aws_iot_thing_type::IotThingType>::default(),
+            Box::<aws_iot_thing::IotThing>::default(),
+            Box::<aws_iot_thing_group::IotThingGroup>::default(),
+            Box::<aws_iot_thing_group::IotThingGroupMembership>::default(),
+            Box::<aws_iot_certificate::IotCertificate>::default(),
+            Box::<aws_iot_policy::IotPolicy>::default(),
+            Box::<aws_iot_policy::IotPolicyAttachment>::default(),
+            Box::<aws_iot_policy::IotThingPrincipalAttachment>::default(),
+            Box::<aws_iot_provisioning_template::IotProvisioningTemplate>::default(),
+            Box::<aws_iot_thing_shadow::IotThingShadow>::default(),
+            Box::<aws_iot_topic_rule::IotTopicRule>::default(),
+            Box::<aws_lambda::LambdaFunction>::default(),
+            Box::<aws_lambda::LambdaPermission>::default(),
+            Box::<aws_iam::IamRole>::default(),
+            Box::<aws_iam::IamRolePolicy>::default(),
+            Box::<aws_iam::IamRolePolicyAttachment>::default(),
+            Box::<aws_cloudwatch::MetricAlarm>::default(),
+            Box::<aws_cloudwatch::LogGroup>::default(),
         ];
         types.into_iter().map(|t| (t.name(), t)).collect()
     })
@@ -88,23 +138,4 @@ pub fn resource_type(name: &str) -> Option<&'static dyn ResourceType> {
 }
 
 /// Types that thingform will support but this build does not yet implement.
-pub const PLANNED_TYPES: &[&str] = &[
-    "aws_iot_thing_type",
-    "aws_iot_thing",
-    "aws_iot_thing_group",
-    "aws_iot_thing_group_membership",
-    "aws_iot_certificate",
-    "aws_iot_policy",
-    "aws_iot_policy_attachment",
-    "aws_iot_thing_principal_attachment",
-    "aws_iot_provisioning_template",
-    "aws_iot_thing_shadow",
-    "aws_iot_topic_rule",
-    "aws_lambda_function",
-    "aws_lambda_permission",
-    "aws_cloudwatch_metric_alarm",
-    "aws_cloudwatch_log_group",
-    "aws_iam_role",
-    "aws_iam_role_policy",
-    "aws_iam_role_policy_attachment",
-];
+pub const PLANNED_TYPES: &[&str] = &[];

@@ -1,0 +1,639 @@
+//! aws_cloudwatch_metric_alarm and aws_cloudwatch_log_group.
+//!
+//! PutMetricAlarm is an upsert: a create first checks that no alarm of that name exists,
+//! so thingform never silently takes over (and later deletes) someone else's alarm.
+
+use super::ResourceType;
+use super::attrs::{
+    Attrs, blocks, bool_of, i64_of, map_json, obj, req_str, str_of, string_list, string_map,
+};
+use super::client::{Provider, aws_error};
+use super::schema::{
+    Block, Schema, boolean, list, number, out, single, string, string_map as map_attr, string_set,
+};
+use async_trait::async_trait;
+use aws_sdk_cloudwatch::types::{
+    ComparisonOperator, Dimension, Metric, MetricDataQuery, MetricStat, StandardUnit, Statistic,
+};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use serde_json::{Value as Json, json};
+use std::collections::BTreeMap;
+
+pub struct MetricAlarm {
+    schema: Schema,
+}
+
+impl Default for MetricAlarm {
+    fn default() -> Self {
+        let metric = Block::new()
+            .attr(string("metric_name").required())
+            .attr(string("namespace"))
+            .attr(number("period").required())
+            .attr(string("stat").required())
+            .attr(string("unit"))
+            .attr(map_attr("dimensions"));
+        MetricAlarm {
+            schema: Schema {
+                id_attr: "alarm_name",
+                block: Block::new()
+                    .attr(string("alarm_name").required().force_new())
+                    .attr(string("comparison_operator").required())
+                    .attr(number("evaluation_periods").required())
+                    .attr(string("metric_name"))
+                    .attr(string("namespace"))
+                    .attr(number("period"))
+                    .attr(string("statistic"))
+                    .attr(string("extended_statistic"))
+                    .attr(number("threshold"))
+                    .attr(string("threshold_metric_id"))
+                    .attr(boolean("actions_enabled").default(json!(true)))
+                    .attr(string_set("alarm_actions"))
+                    .attr(string_set("ok_actions"))
+                    .attr(string_set("insufficient_data_actions"))
+                    .attr(string("alarm_description"))
+                    .attr(number("datapoints_to_alarm"))
+                    .attr(map_attr("dimensions"))
+                    .attr(string("treat_missing_data").default(json!("missing")))
+                    .attr(string("unit"))
+                    .attr(string("evaluate_low_sample_count_percentiles").computed())
+                    .attr(map_attr("tags"))
+                    .attr(out("id"))
+                    .attr(out("arn"))
+                    .block(
+                        list(
+                            "metric_query",
+                            Block::new()
+                                .attr(string("id").required())
+                                .attr(string("expression"))
+                                .attr(string("label"))
+                                .attr(boolean("return_data"))
+                                .attr(number("period"))
+                                .attr(string("account_id"))
+                                .block(single("metric", metric)),
+                        )
+                        .set(),
+                    ),
+            },
+        }
+    }
+}
+
+fn dimensions(m: Vec<(String, String)>) -> Option<Vec<Dimension>> {
+    if m.is_empty() {
+        return None;
+    }
+    Some(
+        m.into_iter()
+            .map(|(k, v)| Dimension::builder().name(k).value(v).build())
+            .collect(),
+    )
+}
+
+fn dims_json(d: &[Dimension]) -> Json {
+    let m: BTreeMap<String, String> = d
+        .iter()
+        .map(|d| {
+            (
+                d.name().unwrap_or_default().to_string(),
+                d.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    json!(m)
+}
+
+fn num_f64(a: &Attrs, k: &str) -> Option<f64> {
+    a.get(k).and_then(Json::as_f64)
+}
+
+async fn find_alarm(
+    p: &Provider,
+    name: &str,
+) -> anyhow::Result<Option<aws_sdk_cloudwatch::types::MetricAlarm>> {
+    let out = p
+        .cloudwatch()
+        .describe_alarms()
+        .alarm_names(name)
+        .send()
+        .await
+        .map_err(|e| aws_error("DescribeAlarms", e))?;
+    Ok(out
+        .metric_alarms()
+        .iter()
+        .find(|a| a.alarm_name() == Some(name))
+        .cloned())
+}
+
+async fn put(p: &Provider, planned: &Attrs, with_tags: bool) -> anyhow::Result<()> {
+    let mut req = p
+        .cloudwatch()
+        .put_metric_alarm()
+        .alarm_name(req_str(planned, "alarm_name")?)
+        .comparison_operator(ComparisonOperator::from(req_str(
+            planned,
+            "comparison_operator",
+        )?))
+        .evaluation_periods(i64_of(planned, "evaluation_periods").unwrap_or(1) as i32)
+        .set_metric_name(str_of(planned, "metric_name").map(str::to_string))
+        .set_namespace(str_of(planned, "namespace").map(str::to_string))
+        .set_period(i64_of(planned, "period").map(|v| v as i32))
+        .set_statistic(str_of(planned, "statistic").map(Statistic::from))
+        .set_extended_statistic(str_of(planned, "extended_statistic").map(str::to_string))
+        .set_threshold(num_f64(planned, "threshold"))
+        .set_threshold_metric_id(str_of(planned, "threshold_metric_id").map(str::to_string))
+        .actions_enabled(bool_of(planned, "actions_enabled").unwrap_or(true))
+        .set_alarm_actions(Some(string_list(planned, "alarm_actions")))
+        .set_ok_actions(Some(string_list(planned, "ok_actions")))
+        .set_insufficient_data_actions(Some(string_list(planned, "insufficient_data_actions")))
+        .set_alarm_description(str_of(planned, "alarm_description").map(str::to_string))
+        .set_datapoints_to_alarm(i64_of(planned, "datapoints_to_alarm").map(|v| v as i32))
+        .set_dimensions(dimensions(string_map(planned, "dimensions")))
+        .set_treat_missing_data(str_of(planned, "treat_missing_data").map(str::to_string))
+        .set_unit(str_of(planned, "unit").map(StandardUnit::from))
+        .set_evaluate_low_sample_count_percentile(
+            str_of(planned, "evaluate_low_sample_count_percentiles").map(str::to_string),
+        );
+    for q in blocks(planned, "metric_query") {
+        let stat = match blocks(q, "metric").first() {
+            Some(m) => Some(
+                MetricStat::builder()
+                    .metric(
+                        Metric::builder()
+                            .set_metric_name(str_of(m, "metric_name").map(str::to_string))
+                            .set_namespace(str_of(m, "namespace").map(str::to_string))
+                            .set_dimensions(dimensions(string_map(m, "dimensions")))
+                            .build(),
+                    )
+                    .period(i64_of(m, "period").unwrap_or(60) as i32)
+                    .stat(req_str(m, "stat")?)
+                    .set_unit(str_of(m, "unit").map(StandardUnit::from))
+                    .build(),
+            ),
+            None => None,
+        };
+        req = req.metrics(
+            MetricDataQuery::builder()
+                .id(req_str(q, "id")?)
+                .set_expression(str_of(q, "expression").map(str::to_string))
+                .set_label(str_of(q, "label").map(str::to_string))
+                .set_return_data(bool_of(q, "return_data"))
+                .set_period(i64_of(q, "period").map(|v| v as i32))
+                .set_account_id(str_of(q, "account_id").map(str::to_string))
+                .set_metric_stat(stat)
+                .build(),
+        );
+    }
+    if with_tags {
+        let tags = p.tags_all(&string_map(planned, "tags"));
+        for (k, v) in tags {
+            req = req.tags(
+                aws_sdk_cloudwatch::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build(),
+            );
+        }
+    }
+    req.send()
+        .await
+        .map_err(|e| aws_error("PutMetricAlarm", e))?;
+    Ok(())
+}
+
+#[async_trait]
+impl ResourceType for MetricAlarm {
+    fn name(&self) -> &'static str {
+        "aws_cloudwatch_metric_alarm"
+    }
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+    fn import_attrs(&self, id: &str) -> Attrs {
+        obj([("id", json!(id)), ("alarm_name", json!(id))])
+    }
+
+    async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        let name = str_of(prior, "alarm_name")
+            .or_else(|| str_of(prior, "id"))
+            .ok_or_else(|| anyhow::anyhow!("alarm has no name"))?;
+        let Some(a) = find_alarm(p, name).await? else {
+            return Ok(None);
+        };
+        let arn = a.alarm_arn().unwrap_or_default().to_string();
+        let queries: Vec<Json> = a
+            .metrics()
+            .iter()
+            .map(|q| {
+                let metric = q.metric_stat().map(|s| {
+                    json!([{
+                        "metric_name": s.metric().and_then(|m| m.metric_name()),
+                        "namespace": s.metric().and_then(|m| m.namespace()),
+                        "dimensions": s.metric().map(|m| dims_json(m.dimensions())).unwrap_or(json!({})),
+                        "period": s.period(),
+                        "stat": s.stat(),
+                        "unit": s.unit().map(|u| u.as_str()),
+                    }])
+                });
+                json!({
+                    "id": q.id(), "expression": q.expression(), "label": q.label(),
+                    "return_data": q.return_data(), "period": q.period(), "account_id": q.account_id(),
+                    "metric": metric.unwrap_or(json!([])),
+                })
+            })
+            .collect();
+        let tags: BTreeMap<String, String> = match p
+            .cloudwatch()
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+        {
+            Ok(t) => t
+                .tags()
+                .iter()
+                .map(|t| {
+                    (
+                        t.key().unwrap_or_default().to_string(),
+                        t.value().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect(),
+            Err(e) => return Err(aws_error("CloudWatch ListTagsForResource", e)),
+        };
+        let mut s = Attrs::new();
+        s.insert("id".into(), json!(name));
+        s.insert("alarm_name".into(), json!(name));
+        s.insert("arn".into(), json!(arn));
+        s.insert(
+            "comparison_operator".into(),
+            json!(a.comparison_operator().map(|c| c.as_str())),
+        );
+        s.insert("evaluation_periods".into(), json!(a.evaluation_periods()));
+        s.insert("metric_name".into(), json!(a.metric_name()));
+        s.insert("namespace".into(), json!(a.namespace()));
+        s.insert("period".into(), json!(a.period()));
+        s.insert("statistic".into(), json!(a.statistic().map(|x| x.as_str())));
+        s.insert("extended_statistic".into(), json!(a.extended_statistic()));
+        s.insert("threshold".into(), json!(a.threshold()));
+        s.insert("threshold_metric_id".into(), json!(a.threshold_metric_id()));
+        s.insert(
+            "actions_enabled".into(),
+            json!(a.actions_enabled().unwrap_or(true)),
+        );
+        s.insert("alarm_actions".into(), json!(a.alarm_actions()));
+        s.insert("ok_actions".into(), json!(a.ok_actions()));
+        s.insert(
+            "insufficient_data_actions".into(),
+            json!(a.insufficient_data_actions()),
+        );
+        s.insert(
+            "alarm_description".into(),
+            json!(a.alarm_description().filter(|d| !d.is_empty())),
+        );
+        s.insert("datapoints_to_alarm".into(), json!(a.datapoints_to_alarm()));
+        s.insert("dimensions".into(), dims_json(a.dimensions()));
+        s.insert(
+            "treat_missing_data".into(),
+            json!(a.treat_missing_data().unwrap_or("missing")),
+        );
+        s.insert("unit".into(), json!(a.unit().map(|u| u.as_str())));
+        s.insert(
+            "evaluate_low_sample_count_percentiles".into(),
+            json!(a.evaluate_low_sample_count_percentile()),
+        );
+        s.insert("metric_query".into(), Json::Array(queries));
+        s.insert("tags".into(), map_json(p.own_tags(&tags)));
+        Ok(Some(s))
+    }
+
+    async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
+        let name = req_str(planned, "alarm_name")?;
+        if find_alarm(p, name).await?.is_some() {
+            anyhow::bail!(
+                "a CloudWatch alarm named {name:?} already exists; PutMetricAlarm would silently overwrite it. Import it (`thingform import ADDRESS {name}`) or choose another name"
+            );
+        }
+        put(p, planned, true).await?;
+        self.read(p, planned)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("alarm {name} vanished after creation"))
+    }
+
+    async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
+        let name = req_str(prior, "alarm_name")?;
+        let arn = req_str(prior, "arn")?;
+        let changed_other = planned
+            .iter()
+            .any(|(k, v)| k != "tags" && prior.get(k) != Some(v));
+        if changed_other {
+            put(p, planned, false).await?;
+        }
+        if prior.get("tags") != planned.get("tags") {
+            let cw = p.cloudwatch();
+            let want = p.tags_all(&string_map(planned, "tags"));
+            let have = p.tags_all(&string_map(prior, "tags"));
+            let removed: Vec<String> = have
+                .iter()
+                .filter(|(k, v)| want.get(*k) != Some(*v))
+                .map(|(k, _)| k.clone())
+                .collect();
+            if !removed.is_empty() {
+                cw.untag_resource()
+                    .resource_arn(arn)
+                    .set_tag_keys(Some(removed))
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("CloudWatch UntagResource", e))?;
+            }
+            if !want.is_empty() {
+                let tags = want
+                    .into_iter()
+                    .map(|(k, v)| {
+                        aws_sdk_cloudwatch::types::Tag::builder()
+                            .key(k)
+                            .value(v)
+                            .build()
+                    })
+                    .collect::<Vec<_>>();
+                cw.tag_resource()
+                    .resource_arn(arn)
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("CloudWatch TagResource", e))?;
+            }
+        }
+        self.read(p, prior)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("alarm {name} no longer exists"))
+    }
+
+    async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
+        let name = req_str(prior, "alarm_name")?;
+        p.cloudwatch()
+            .delete_alarms()
+            .alarm_names(name)
+            .send()
+            .await
+            .map_err(|e| aws_error("DeleteAlarms", e))?;
+        Ok(())
+    }
+}
+
+pub struct LogGroup {
+    schema: Schema,
+}
+
+impl Default for LogGroup {
+    fn default() -> Self {
+        LogGroup {
+            schema: Schema {
+                id_attr: "name",
+                block: Block::new()
+                    .attr(string("name").computed().force_new())
+                    .attr(string("name_prefix").force_new())
+                    .attr(number("retention_in_days"))
+                    .attr(string("kms_key_id"))
+                    .attr(string("log_group_class").computed().force_new())
+                    .attr(boolean("skip_destroy").default(json!(false)).local_only())
+                    .attr(map_attr("tags"))
+                    .attr(out("id"))
+                    .attr(out("arn")),
+            },
+        }
+    }
+}
+
+#[allow(deprecated)] // ListTagsLogGroup / TagLogGroup: what every emulator implements
+async fn log_tags(p: &Provider, name: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    let out = p
+        .logs()
+        .list_tags_log_group()
+        .log_group_name(name)
+        .send()
+        .await
+        .map_err(|e| aws_error("ListTagsLogGroup", e))?;
+    Ok(out
+        .tags()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default())
+}
+
+#[async_trait]
+impl ResourceType for LogGroup {
+    fn name(&self) -> &'static str {
+        "aws_cloudwatch_log_group"
+    }
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+    fn import_attrs(&self, id: &str) -> Attrs {
+        obj([("id", json!(id)), ("name", json!(id))])
+    }
+
+    async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        let name = str_of(prior, "name")
+            .or_else(|| str_of(prior, "id"))
+            .ok_or_else(|| anyhow::anyhow!("log group has no name"))?;
+        let out = p
+            .logs()
+            .describe_log_groups()
+            .log_group_name_prefix(name)
+            .send()
+            .await
+            .map_err(|e| aws_error("DescribeLogGroups", e))?;
+        let Some(g) = out
+            .log_groups()
+            .iter()
+            .find(|g| g.log_group_name() == Some(name))
+        else {
+            return Ok(None);
+        };
+        let arn = g
+            .arn()
+            .unwrap_or_default()
+            .trim_end_matches(":*")
+            .to_string();
+        let mut a = Attrs::new();
+        a.insert("id".into(), json!(name));
+        a.insert("name".into(), json!(name));
+        a.insert(
+            "name_prefix".into(),
+            prior.get("name_prefix").cloned().unwrap_or(Json::Null),
+        );
+        a.insert("arn".into(), json!(arn));
+        a.insert("retention_in_days".into(), json!(g.retention_in_days()));
+        a.insert("kms_key_id".into(), json!(g.kms_key_id()));
+        a.insert(
+            "log_group_class".into(),
+            json!(
+                g.log_group_class()
+                    .map(|c| c.as_str())
+                    .unwrap_or("STANDARD")
+            ),
+        );
+        a.insert(
+            "skip_destroy".into(),
+            prior.get("skip_destroy").cloned().unwrap_or(json!(false)),
+        );
+        a.insert(
+            "tags".into(),
+            map_json(p.own_tags(&log_tags(p, name).await?)),
+        );
+        Ok(Some(a))
+    }
+
+    async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
+        let name = match str_of(planned, "name") {
+            Some(n) => n.to_string(),
+            None => format!(
+                "{}{}",
+                str_of(planned, "name_prefix").unwrap_or("thingform-"),
+                &uuid::Uuid::new_v4().simple().to_string()[..16]
+            ),
+        };
+        let tags: std::collections::HashMap<String, String> = p
+            .tags_all(&string_map(planned, "tags"))
+            .into_iter()
+            .collect();
+        p.logs()
+            .create_log_group()
+            .log_group_name(&name)
+            .set_kms_key_id(str_of(planned, "kms_key_id").map(str::to_string))
+            .set_log_group_class(
+                str_of(planned, "log_group_class")
+                    .map(aws_sdk_cloudwatchlogs::types::LogGroupClass::from),
+            )
+            .set_tags((!tags.is_empty()).then_some(tags))
+            .send()
+            .await
+            .map_err(|e| match e.code() {
+                Some("ResourceAlreadyExistsException") => anyhow::anyhow!(
+                    "log group {name:?} already exists; import it or choose another name"
+                ),
+                _ => aws_error("CreateLogGroup", e),
+            })?;
+        let mut state = planned.clone();
+        state.insert("name".into(), json!(name));
+        if let Some(days) = i64_of(planned, "retention_in_days") {
+            if let Err(e) = p
+                .logs()
+                .put_retention_policy()
+                .log_group_name(&name)
+                .retention_in_days(days as i32)
+                .send()
+                .await
+            {
+                return Err(super::partial(state, aws_error("PutRetentionPolicy", e)));
+            }
+        }
+        self.read(p, &state)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("log group {name} vanished after creation"))
+    }
+
+    #[allow(deprecated)]
+    async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
+        let name = req_str(prior, "name")?;
+        if i64_of(prior, "retention_in_days") != i64_of(planned, "retention_in_days") {
+            match i64_of(planned, "retention_in_days") {
+                Some(d) => p
+                    .logs()
+                    .put_retention_policy()
+                    .log_group_name(name)
+                    .retention_in_days(d as i32)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| aws_error("PutRetentionPolicy", e))?,
+                None => p
+                    .logs()
+                    .delete_retention_policy()
+                    .log_group_name(name)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| aws_error("DeleteRetentionPolicy", e))?,
+            }
+        }
+        if prior.get("kms_key_id") != planned.get("kms_key_id") {
+            match str_of(planned, "kms_key_id") {
+                Some(k) => p
+                    .logs()
+                    .associate_kms_key()
+                    .log_group_name(name)
+                    .kms_key_id(k)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| aws_error("AssociateKmsKey", e))?,
+                None => p
+                    .logs()
+                    .disassociate_kms_key()
+                    .log_group_name(name)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| aws_error("DisassociateKmsKey", e))?,
+            }
+        }
+        if prior.get("tags") != planned.get("tags") {
+            let want = p.tags_all(&string_map(planned, "tags"));
+            let have = p.tags_all(&string_map(prior, "tags"));
+            let removed: Vec<String> = have
+                .iter()
+                .filter(|(k, v)| want.get(*k) != Some(*v))
+                .map(|(k, _)| k.clone())
+                .collect();
+            if !removed.is_empty() {
+                p.logs()
+                    .untag_log_group()
+                    .log_group_name(name)
+                    .set_tags(Some(removed))
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("UntagLogGroup", e))?;
+            }
+            if !want.is_empty() {
+                p.logs()
+                    .tag_log_group()
+                    .log_group_name(name)
+                    .set_tags(Some(want.into_iter().collect()))
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("TagLogGroup", e))?;
+            }
+        }
+        self.read(p, prior)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("log group {name} no longer exists"))
+    }
+
+    async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
+        let name = req_str(prior, "name")?;
+        if bool_of(prior, "skip_destroy") == Some(true) {
+            p.warn(format!(
+                "log group {name} is kept in AWS (skip_destroy = true) and no longer managed"
+            ));
+            return Ok(());
+        }
+        match p
+            .logs()
+            .delete_log_group()
+            .log_group_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(()),
+            Err(e) => Err(aws_error("DeleteLogGroup", e)),
+        }
+    }
+
+    async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        if str_of(planned, "name").is_none() {
+            return Ok(None);
+        }
+        self.read(p, planned).await
+    }
+}

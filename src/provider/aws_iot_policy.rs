@@ -1,0 +1,365 @@
+//! aws_iot_policy, aws_iot_policy_attachment, aws_iot_thing_principal_attachment.
+//!
+//! A policy document change is a new default policy version; AWS keeps at most 5, so
+//! the oldest non-default version is deleted first when the limit is reached.
+
+use super::ResourceType;
+use super::attrs::{Attrs, canonical_json, obj, req_str, str_of};
+use super::client::{Provider, aws_error};
+use super::iot_common::{not_found, read_tags, tag_list, update_tags};
+use super::schema::{Block, Schema, json as json_attr, out, string, string_map as map_attr};
+use async_trait::async_trait;
+use serde_json::json;
+
+pub struct IotPolicy {
+    schema: Schema,
+}
+
+impl Default for IotPolicy {
+    fn default() -> Self {
+        IotPolicy {
+            schema: Schema {
+                id_attr: "name",
+                block: Block::new()
+                    .attr(string("name").required().force_new())
+                    .attr(json_attr("policy").required())
+                    .attr(map_attr("tags"))
+                    .attr(out("id"))
+                    .attr(out("arn"))
+                    .attr(out("default_version_id")),
+            },
+        }
+    }
+}
+
+/// Deletes the oldest non-default versions so that one more fits under AWS's limit of 5.
+async fn make_room_for_version(p: &Provider, name: &str) -> anyhow::Result<()> {
+    let out = p
+        .iot()
+        .list_policy_versions()
+        .policy_name(name)
+        .send()
+        .await
+        .map_err(|e| aws_error("ListPolicyVersions", e))?;
+    let mut old: Vec<(i64, String)> = out
+        .policy_versions()
+        .iter()
+        .filter(|v| !v.is_default_version())
+        .filter_map(|v| {
+            v.version_id()
+                .map(|id| (id.parse::<i64>().unwrap_or(i64::MAX), id.to_string()))
+        })
+        .collect();
+    old.sort();
+    let total = out.policy_versions().len();
+    let excess = (total + 1).saturating_sub(5);
+    for (_, id) in old.into_iter().take(excess) {
+        p.iot()
+            .delete_policy_version()
+            .policy_name(name)
+            .policy_version_id(&id)
+            .send()
+            .await
+            .map_err(|e| aws_error("DeletePolicyVersion", e))?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl ResourceType for IotPolicy {
+    fn name(&self) -> &'static str {
+        "aws_iot_policy"
+    }
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+    fn import_attrs(&self, id: &str) -> Attrs {
+        obj([("id", json!(id)), ("name", json!(id))])
+    }
+
+    async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        let name = str_of(prior, "name")
+            .or_else(|| str_of(prior, "id"))
+            .ok_or_else(|| anyhow::anyhow!("policy has no name"))?;
+        let out = match p.iot().get_policy().policy_name(name).send().await {
+            Ok(o) => o,
+            Err(e) if not_found(&e) => return Ok(None),
+            Err(e) => return Err(aws_error("GetPolicy", e)),
+        };
+        let arn = out.policy_arn().unwrap_or_default().to_string();
+        let mut a = Attrs::new();
+        a.insert("id".into(), json!(name));
+        a.insert("name".into(), json!(name));
+        a.insert("arn".into(), json!(arn));
+        a.insert(
+            "policy".into(),
+            json!(out.policy_document().map(canonical_json)),
+        );
+        a.insert("default_version_id".into(), json!(out.default_version_id()));
+        a.insert("tags".into(), read_tags(p, &arn, prior).await?);
+        Ok(Some(a))
+    }
+
+    async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
+        let name = req_str(planned, "name")?;
+        p.iot()
+            .create_policy()
+            .policy_name(name)
+            .policy_document(req_str(planned, "policy")?)
+            .set_tags(tag_list(p, planned)?)
+            .send()
+            .await
+            .map_err(|e| aws_error("CreatePolicy", e))?;
+        self.read(p, planned)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("policy {name} vanished after creation"))
+    }
+
+    async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
+        let name = req_str(prior, "name")?;
+        if prior.get("policy") != planned.get("policy") {
+            make_room_for_version(p, name).await?;
+            p.iot()
+                .create_policy_version()
+                .policy_name(name)
+                .policy_document(req_str(planned, "policy")?)
+                .set_as_default(true)
+                .send()
+                .await
+                .map_err(|e| aws_error("CreatePolicyVersion", e))?;
+        }
+        update_tags(p, req_str(prior, "arn")?, prior, planned).await?;
+        self.read(p, planned)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("policy {name} no longer exists"))
+    }
+
+    async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
+        let name = req_str(prior, "name")?;
+        let versions = match p
+            .iot()
+            .list_policy_versions()
+            .policy_name(name)
+            .send()
+            .await
+        {
+            Ok(v) => v,
+            Err(e) if not_found(&e) => return Ok(()),
+            Err(e) => return Err(aws_error("ListPolicyVersions", e)),
+        };
+        for v in versions
+            .policy_versions()
+            .iter()
+            .filter(|v| !v.is_default_version())
+        {
+            if let Some(id) = v.version_id() {
+                p.iot()
+                    .delete_policy_version()
+                    .policy_name(name)
+                    .policy_version_id(id)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("DeletePolicyVersion", e))?;
+            }
+        }
+        match p.iot().delete_policy().policy_name(name).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if not_found(&e) => Ok(()),
+            Err(e) => Err(aws_error("DeletePolicy", e)),
+        }
+    }
+
+    async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        self.read(p, planned).await
+    }
+}
+
+pub struct IotPolicyAttachment {
+    schema: Schema,
+}
+
+impl Default for IotPolicyAttachment {
+    fn default() -> Self {
+        IotPolicyAttachment {
+            schema: Schema {
+                id_attr: "id",
+                block: Block::new()
+                    .attr(string("policy").required().force_new())
+                    .attr(string("target").required().force_new())
+                    .attr(out("id")),
+            },
+        }
+    }
+}
+
+#[async_trait]
+impl ResourceType for IotPolicyAttachment {
+    fn name(&self) -> &'static str {
+        "aws_iot_policy_attachment"
+    }
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+    /// Import id: `POLICY|TARGET_ARN`.
+    fn import_attrs(&self, id: &str) -> Attrs {
+        let (pol, target) = id.split_once('|').unwrap_or((id, ""));
+        obj([
+            ("id", json!(id)),
+            ("policy", json!(pol)),
+            ("target", json!(target)),
+        ])
+    }
+
+    async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        let (policy, target) = (req_str(prior, "policy")?, req_str(prior, "target")?);
+        let out = match p.iot().list_attached_policies().target(target).send().await {
+            Ok(o) => o,
+            Err(e) if not_found(&e) => return Ok(None),
+            Err(e) => return Err(aws_error("ListAttachedPolicies", e)),
+        };
+        if !out
+            .policies()
+            .iter()
+            .any(|x| x.policy_name() == Some(policy))
+        {
+            return Ok(None);
+        }
+        Ok(Some(obj([
+            ("id", json!(format!("{policy}|{target}"))),
+            ("policy", json!(policy)),
+            ("target", json!(target)),
+        ])))
+    }
+
+    async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
+        let (policy, target) = (req_str(planned, "policy")?, req_str(planned, "target")?);
+        p.iot()
+            .attach_policy()
+            .policy_name(policy)
+            .target(target)
+            .send()
+            .await
+            .map_err(|e| aws_error("AttachPolicy", e))?;
+        self.read(p, planned).await?.ok_or_else(|| {
+            anyhow::anyhow!("policy {policy} is not attached right after AttachPolicy")
+        })
+    }
+
+    async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
+        self.read(p, planned)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("attachment no longer exists"))
+    }
+
+    async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
+        let (policy, target) = (req_str(prior, "policy")?, req_str(prior, "target")?);
+        match p
+            .iot()
+            .detach_policy()
+            .policy_name(policy)
+            .target(target)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if not_found(&e) => Ok(()),
+            Err(e) => Err(aws_error("DetachPolicy", e)),
+        }
+    }
+}
+
+pub struct IotThingPrincipalAttachment {
+    schema: Schema,
+}
+
+impl Default for IotThingPrincipalAttachment {
+    fn default() -> Self {
+        IotThingPrincipalAttachment {
+            schema: Schema {
+                id_attr: "id",
+                block: Block::new()
+                    .attr(string("thing").required().force_new())
+                    .attr(string("principal").required().force_new())
+                    .attr(out("id")),
+            },
+        }
+    }
+}
+
+#[async_trait]
+impl ResourceType for IotThingPrincipalAttachment {
+    fn name(&self) -> &'static str {
+        "aws_iot_thing_principal_attachment"
+    }
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+    /// Import id: `THING|PRINCIPAL_ARN`.
+    fn import_attrs(&self, id: &str) -> Attrs {
+        let (thing, principal) = id.split_once('|').unwrap_or((id, ""));
+        obj([
+            ("id", json!(id)),
+            ("thing", json!(thing)),
+            ("principal", json!(principal)),
+        ])
+    }
+
+    async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        let (thing, principal) = (req_str(prior, "thing")?, req_str(prior, "principal")?);
+        let out = match p
+            .iot()
+            .list_thing_principals()
+            .thing_name(thing)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(e) if not_found(&e) => return Ok(None),
+            Err(e) => return Err(aws_error("ListThingPrincipals", e)),
+        };
+        if !out.principals().iter().any(|x| x == principal) {
+            return Ok(None);
+        }
+        Ok(Some(obj([
+            ("id", json!(format!("{thing}|{principal}"))),
+            ("thing", json!(thing)),
+            ("principal", json!(principal)),
+        ])))
+    }
+
+    async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
+        let (thing, principal) = (req_str(planned, "thing")?, req_str(planned, "principal")?);
+        p.iot()
+            .attach_thing_principal()
+            .thing_name(thing)
+            .principal(principal)
+            .send()
+            .await
+            .map_err(|e| aws_error("AttachThingPrincipal", e))?;
+        self.read(p, planned).await?.ok_or_else(|| {
+            anyhow::anyhow!("principal is not attached to {thing} right after AttachThingPrincipal")
+        })
+    }
+
+    async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
+        self.read(p, planned)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("attachment no longer exists"))
+    }
+
+    async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
+        let (thing, principal) = (req_str(prior, "thing")?, req_str(prior, "principal")?);
+        match p
+            .iot()
+            .detach_thing_principal()
+            .thing_name(thing)
+            .principal(principal)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if not_found(&e) => Ok(()),
+            Err(e) => Err(aws_error("DetachThingPrincipal", e)),
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! aws_iot_thing: name, attributes, thing type. Principals (certificates) are detached
+//! before the Thing is deleted, as AWS requires.
+
+use super::ResourceType;
+use super::attrs::{Attrs, obj, req_str, str_of, string_map};
+use super::client::{Provider, aws_error};
+use super::iot_common::not_found;
+use super::schema::{Block, Schema, number, out, string, string_map as map_attr};
+use async_trait::async_trait;
+use aws_sdk_iot::types::AttributePayload;
+use serde_json::json;
+
+pub struct IotThing {
+    schema: Schema,
+}
+
+impl Default for IotThing {
+    fn default() -> Self {
+        IotThing {
+            schema: Schema {
+                id_attr: "name",
+                block: Block::new()
+                    .attr(string("name").required().force_new())
+                    .attr(map_attr("attributes"))
+                    .attr(string("thing_type_name"))
+                    .attr(out("id"))
+                    .attr(out("arn"))
+                    .attr(out("default_client_id"))
+                    .attr(number("version").computed()),
+            },
+        }
+    }
+}
+
+fn payload(planned: &Attrs) -> AttributePayload {
+    let attrs: std::collections::HashMap<String, String> =
+        string_map(planned, "attributes").into_iter().collect();
+    AttributePayload::builder()
+        .set_attributes(Some(attrs))
+        .merge(false)
+        .build()
+}
+
+#[async_trait]
+impl ResourceType for IotThing {
+    fn name(&self) -> &'static str {
+        "aws_iot_thing"
+    }
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+    fn import_attrs(&self, id: &str) -> Attrs {
+        obj([("id", json!(id)), ("name", json!(id))])
+    }
+
+    async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        let name = str_of(prior, "name")
+            .or_else(|| str_of(prior, "id"))
+            .ok_or_else(|| anyhow::anyhow!("thing has no name"))?;
+        let t = match p.iot().describe_thing().thing_name(name).send().await {
+            Ok(t) => t,
+            Err(e) if not_found(&e) => return Ok(None),
+            Err(e) => return Err(aws_error("DescribeThing", e)),
+        };
+        let attributes: std::collections::BTreeMap<String, String> = t
+            .attributes()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        let mut a = Attrs::new();
+        a.insert("id".into(), json!(name));
+        a.insert("name".into(), json!(name));
+        a.insert("arn".into(), json!(t.thing_arn()));
+        a.insert("default_client_id".into(), json!(t.default_client_id()));
+        a.insert("version".into(), json!(t.version()));
+        a.insert("attributes".into(), json!(attributes));
+        a.insert("thing_type_name".into(), json!(t.thing_type_name()));
+        Ok(Some(a))
+    }
+
+    async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
+        let name = req_str(planned, "name")?;
+        p.iot()
+            .create_thing()
+            .thing_name(name)
+            .set_thing_type_name(str_of(planned, "thing_type_name").map(str::to_string))
+            .attribute_payload(payload(planned))
+            .send()
+            .await
+            .map_err(|e| aws_error("CreateThing", e))?;
+        self.read(p, planned)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("thing {name} vanished after creation"))
+    }
+
+    async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
+        let name = req_str(prior, "name")?;
+        let mut req = p
+            .iot()
+            .update_thing()
+            .thing_name(name)
+            .attribute_payload(payload(planned));
+        match str_of(planned, "thing_type_name") {
+            Some(t) => req = req.thing_type_name(t),
+            None if str_of(prior, "thing_type_name").is_some() => req = req.remove_thing_type(true),
+            None => {}
+        }
+        req.send().await.map_err(|e| aws_error("UpdateThing", e))?;
+        self.read(p, planned)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("thing {name} no longer exists"))
+    }
+
+    async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
+        let name = req_str(prior, "name")?;
+        // AWS refuses to delete a Thing that still has principals attached.
+        let principals = match p
+            .iot()
+            .list_thing_principals()
+            .thing_name(name)
+            .send()
+            .await
+        {
+            Ok(out) => out.principals().to_vec(),
+            Err(e) if not_found(&e) => return Ok(()),
+            Err(e) => return Err(aws_error("ListThingPrincipals", e)),
+        };
+        for principal in principals {
+            p.iot()
+                .detach_thing_principal()
+                .thing_name(name)
+                .principal(&principal)
+                .send()
+                .await
+                .map_err(|e| aws_error("DetachThingPrincipal", e))?;
+        }
+        match p.iot().delete_thing().thing_name(name).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if not_found(&e) => Ok(()),
+            Err(e) => Err(aws_error("DeleteThing", e)),
+        }
+    }
+
+    async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        self.read(p, planned).await
+    }
+}

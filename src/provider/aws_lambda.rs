@@ -1,0 +1,790 @@
+//! aws_lambda_function (from a zip `filename`, from S3, or built from a Rust crate with
+//! cargo-lambda: thingform's `cargo_lambda {}` block) and aws_lambda_permission.
+//!
+//! A crate's source is hashed at plan time, so an unchanged crate is a no-op plan and a
+//! changed one is an UpdateFunctionCode; the build itself runs during apply.
+
+use super::ResourceType;
+use super::attrs::{
+    Attrs, block, blocks, bool_of, i64_of, map_json, obj, req_str, str_of, string_list, string_map,
+};
+use super::client::{Provider, aws_error};
+use super::retry::iam_propagation;
+use super::schema::{
+    Block, Schema, boolean, number, out, single, string, string_list as list_attr,
+    string_map as map_attr,
+};
+use async_trait::async_trait;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{
+    ApplicationLogLevel, Architecture, Environment, FunctionCode, LogFormat, LoggingConfig,
+    PackageType, Runtime, SystemLogLevel,
+};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use base64::Engine;
+use serde_json::{Value as Json, json};
+use sha2::Digest;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub struct LambdaFunction {
+    schema: Schema,
+}
+
+impl Default for LambdaFunction {
+    fn default() -> Self {
+        LambdaFunction {
+            schema: Schema {
+                id_attr: "function_name",
+                block: Block::new()
+                    .attr(string("function_name").required().force_new())
+                    .attr(string("role").required())
+                    .attr(string("handler").computed())
+                    .attr(string("runtime").computed())
+                    .attr(string("filename"))
+                    .attr(string("s3_bucket"))
+                    .attr(string("s3_key"))
+                    .attr(string("s3_object_version"))
+                    .attr(string("source_code_hash").computed())
+                    .attr(string("package_type").default(json!("Zip")).force_new())
+                    .attr(number("memory_size").default(json!(128)))
+                    .attr(number("timeout").default(json!(3)))
+                    .attr(list_attr("architectures").computed())
+                    .attr(string("description"))
+                    .attr(boolean("publish").default(json!(false)).local_only())
+                    .attr(list_attr("layers"))
+                    .attr(map_attr("tags"))
+                    .attr(out("id"))
+                    .attr(out("arn"))
+                    .attr(out("invoke_arn"))
+                    .attr(out("qualified_arn"))
+                    .attr(out("version"))
+                    .attr(out("last_modified"))
+                    .attr(number("source_code_size").computed())
+                    .block(single(
+                        "environment",
+                        Block::new().attr(map_attr("variables")),
+                    ))
+                    .block(single(
+                        "logging_config",
+                        Block::new()
+                            .attr(string("log_format").required())
+                            .attr(string("log_group").computed())
+                            .attr(string("application_log_level"))
+                            .attr(string("system_log_level")),
+                    ))
+                    .block(single(
+                        "cargo_lambda",
+                        Block::new()
+                            .attr(string("path").required())
+                            .attr(string("arch").default(json!("arm64")))
+                            .attr(string("binary"))
+                            .attr(string("source_hash").computed()),
+                    )),
+            },
+        }
+    }
+}
+
+/// sha256 over every source file of a crate (paths and contents, sorted), skipping
+/// `target/` and hidden directories.
+pub fn crate_source_hash(dir: &Path) -> anyhow::Result<String> {
+    fn walk(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        for e in std::fs::read_dir(dir)? {
+            let e = e?;
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().to_string();
+            if name == "target" || name.starts_with('.') {
+                continue;
+            }
+            if p.is_dir() {
+                walk(&p, base, out)?;
+            } else {
+                out.push(p.strip_prefix(base).unwrap_or(&p).to_path_buf());
+            }
+        }
+        Ok(())
+    }
+    if !dir.join("Cargo.toml").is_file() {
+        anyhow::bail!(
+            "cargo_lambda.path {} has no Cargo.toml; point it at the Lambda crate's directory",
+            dir.display()
+        );
+    }
+    let mut files = vec![];
+    walk(dir, dir, &mut files)
+        .map_err(|e| anyhow::anyhow!("cannot read crate {}: {e}", dir.display()))?;
+    files.sort();
+    let mut h = sha2::Sha256::new();
+    for f in files {
+        h.update(f.to_string_lossy().as_bytes());
+        h.update(std::fs::read(dir.join(&f))?);
+    }
+    Ok(crate::config::hex(&h.finalize()))
+}
+
+/// Whether the Rust standard library for aarch64 Linux is installed (cargo-lambda cannot
+/// build arm64 without it, and thingform never downloads it).
+fn aarch64_std_available() -> bool {
+    let sysroot = std::process::Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .ok();
+    match sysroot {
+        Some(o) if o.status.success() => {
+            let root = String::from_utf8_lossy(&o.stdout).trim().to_string();
+            Path::new(&root)
+                .join("lib/rustlib/aarch64-unknown-linux-gnu/lib")
+                .is_dir()
+        }
+        _ => false,
+    }
+}
+
+/// The architecture a cargo_lambda block really builds for.
+fn effective_arch(requested: &str) -> (&'static str, Option<String>) {
+    match requested {
+        "x86_64" | "x86-64" | "amd64" => ("x86_64", None),
+        _ if aarch64_std_available() => ("arm64", None),
+        _ => (
+            "x86_64",
+            Some("the aarch64 Rust standard library is not installed on this machine, so the function is built for x86_64 instead of arm64 (install it with `rustup target add aarch64-unknown-linux-gnu` to build arm64)".into()),
+        ),
+    }
+}
+
+fn cargo_lambda_bin() -> String {
+    std::env::var("THINGFORM_CARGO_LAMBDA").unwrap_or_else(|_| "cargo-lambda".into())
+}
+
+/// Builds the crate with `cargo lambda build --release --output-format zip` and returns
+/// the zip's bytes.
+async fn build_crate(p: &Provider, cl: &Attrs) -> anyhow::Result<Vec<u8>> {
+    let path = PathBuf::from(req_str(cl, "path")?);
+    let (arch, note) = effective_arch(str_of(cl, "arch").unwrap_or("arm64"));
+    if let Some(n) = note {
+        p.warn(n);
+    }
+    let out_dir = std::env::temp_dir().join(format!(
+        "thingform-lambda-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let mut cmd = tokio::process::Command::new(cargo_lambda_bin());
+    cmd.args([
+        "lambda",
+        "build",
+        "--release",
+        "--output-format",
+        "zip",
+        "--lambda-dir",
+    ])
+    .arg(&out_dir)
+    .arg("--manifest-path")
+    .arg(path.join("Cargo.toml"))
+    .arg(if arch == "arm64" {
+        "--arm64"
+    } else {
+        "--x86-64"
+    });
+    if let Some(bin) = str_of(cl, "binary") {
+        cmd.args(["--bin", bin]);
+    }
+    let output = cmd.output().await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot run {} ({e}); install it with `pip install cargo-lambda` or set THINGFORM_CARGO_LAMBDA to its path",
+            cargo_lambda_bin()
+        )
+    })?;
+    if !output.status.success() {
+        let err = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = err.lines().rev().take(25).collect();
+        anyhow::bail!(
+            "cargo lambda build of {} failed:\n{}",
+            path.display(),
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
+    let mut zips = vec![];
+    for e in std::fs::read_dir(&out_dir)? {
+        let z = e?.path().join("bootstrap.zip");
+        if z.is_file() {
+            zips.push(z);
+        }
+    }
+    let zip = match zips.as_slice() {
+        [one] => one.clone(),
+        [] => anyhow::bail!(
+            "cargo lambda build produced no bootstrap.zip in {}",
+            out_dir.display()
+        ),
+        _ => anyhow::bail!(
+            "the crate {} has several binaries; name one with cargo_lambda {{ binary = \"...\" }}",
+            path.display()
+        ),
+    };
+    let bytes = std::fs::read(&zip)?;
+    let _ = std::fs::remove_dir_all(&out_dir);
+    Ok(bytes)
+}
+
+async fn code_bytes(p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Vec<u8>>> {
+    if let Some(cl) = block(planned, "cargo_lambda") {
+        return Ok(Some(build_crate(p, cl).await?));
+    }
+    if let Some(f) = str_of(planned, "filename") {
+        return Ok(Some(std::fs::read(f).map_err(|e| {
+            anyhow::anyhow!("cannot read lambda package {f}: {e}")
+        })?));
+    }
+    Ok(None)
+}
+
+fn environment(planned: &Attrs) -> Environment {
+    let vars: HashMap<String, String> = block(planned, "environment")
+        .map(|e| string_map(e, "variables").into_iter().collect())
+        .unwrap_or_default();
+    Environment::builder().set_variables(Some(vars)).build()
+}
+
+fn logging(planned: &Attrs) -> Option<LoggingConfig> {
+    let l = block(planned, "logging_config")?;
+    Some(
+        LoggingConfig::builder()
+            .set_log_format(str_of(l, "log_format").map(LogFormat::from))
+            .set_log_group(str_of(l, "log_group").map(str::to_string))
+            .set_application_log_level(
+                str_of(l, "application_log_level").map(ApplicationLogLevel::from),
+            )
+            .set_system_log_level(str_of(l, "system_log_level").map(SystemLogLevel::from))
+            .build(),
+    )
+}
+
+fn architectures(planned: &Attrs) -> Option<Vec<Architecture>> {
+    let a = string_list(planned, "architectures");
+    (!a.is_empty()).then(|| a.iter().map(|x| Architecture::from(x.as_str())).collect())
+}
+
+/// Fails fast when the role does not exist at all; IAM propagation delays are retried later.
+async fn check_role_exists(p: &Provider, role_arn: &str) -> anyhow::Result<()> {
+    let name = role_arn.rsplit('/').next().unwrap_or(role_arn);
+    match p.iam().get_role().role_name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == Some("NoSuchEntity") => {
+            anyhow::bail!(
+                "the Lambda execution role {role_arn} does not exist; create it (aws_iam_role) and reference its arn"
+            )
+        }
+        // Not allowed to read IAM: let Lambda decide.
+        Err(_) => Ok(()),
+    }
+}
+
+async fn wait_updated(p: &Provider, name: &str) -> anyhow::Result<()> {
+    for _ in 0..300 {
+        let f = p
+            .lambda()
+            .get_function()
+            .function_name(name)
+            .send()
+            .await
+            .map_err(|e| aws_error("GetFunction", e))?;
+        let status = f
+            .configuration()
+            .and_then(|c| c.last_update_status())
+            .map(|s| s.as_str().to_string());
+        match status.as_deref() {
+            Some("InProgress") => {
+                tokio::time::sleep(p.poll_interval.max(Duration::from_millis(50))).await
+            }
+            Some("Failed") => anyhow::bail!(
+                "function {name} update failed: {}",
+                f.configuration()
+                    .and_then(|c| c.last_update_status_reason())
+                    .unwrap_or("no reason given")
+            ),
+            _ => return Ok(()),
+        }
+    }
+    anyhow::bail!("function {name} was still updating after 10 minutes")
+}
+
+#[async_trait]
+impl ResourceType for LambdaFunction {
+    fn name(&self) -> &'static str {
+        "aws_lambda_function"
+    }
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+    fn import_attrs(&self, id: &str) -> Attrs {
+        obj([("id", json!(id)), ("function_name", json!(id))])
+    }
+
+    fn plan_local(
+        &self,
+        config: &mut serde_json::Map<String, Json>,
+        dir: &Path,
+    ) -> anyhow::Result<()> {
+        let resolve = |p: &str| {
+            if Path::new(p).is_absolute() {
+                PathBuf::from(p)
+            } else {
+                dir.join(p)
+            }
+        };
+        if let Some(Json::Array(cls)) = config.get_mut("cargo_lambda") {
+            if let Some(Json::Object(cl)) = cls.first_mut() {
+                let path = resolve(cl.get("path").and_then(Json::as_str).unwrap_or("."));
+                let hash = crate_source_hash(&path)?;
+                let (arch, _) =
+                    effective_arch(cl.get("arch").and_then(Json::as_str).unwrap_or("arm64"));
+                cl.insert("path".into(), json!(path.display().to_string()));
+                cl.insert("source_hash".into(), json!(hash));
+                if config.get("architectures").is_none_or(Json::is_null) {
+                    config.insert("architectures".into(), json!([arch]));
+                }
+                if config.get("runtime").is_none_or(Json::is_null) {
+                    config.insert("runtime".into(), json!("provided.al2023"));
+                }
+                if config.get("handler").is_none_or(Json::is_null) {
+                    config.insert("handler".into(), json!("bootstrap"));
+                }
+            }
+        }
+        if let Some(f) = config
+            .get("filename")
+            .and_then(Json::as_str)
+            .map(str::to_string)
+        {
+            let path = resolve(&f);
+            config.insert("filename".into(), json!(path.display().to_string()));
+            if config.get("source_code_hash").is_none_or(Json::is_null) {
+                let bytes = std::fs::read(&path).map_err(|e| {
+                    anyhow::anyhow!("cannot read lambda package {}: {e}", path.display())
+                })?;
+                config.insert(
+                    "source_code_hash".into(),
+                    json!(
+                        base64::engine::general_purpose::STANDARD
+                            .encode(sha2::Sha256::digest(&bytes))
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        let name = str_of(prior, "function_name")
+            .or_else(|| str_of(prior, "id"))
+            .ok_or_else(|| anyhow::anyhow!("function has no name"))?;
+        let f = match p.lambda().get_function().function_name(name).send().await {
+            Ok(f) => f,
+            Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(None),
+            Err(e) => return Err(aws_error("GetFunction", e)),
+        };
+        let Some(c) = f.configuration() else {
+            return Ok(None);
+        };
+        let arn = c.function_arn().unwrap_or_default().to_string();
+        let live: BTreeMap<String, String> = f
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        let env: BTreeMap<String, String> = c
+            .environment()
+            .and_then(|e| e.variables())
+            .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        let logging = c.logging_config().map(|l| {
+            json!([{
+                "log_format": l.log_format().map(|x| x.as_str()),
+                "log_group": l.log_group(),
+                "application_log_level": l.application_log_level().map(|x| x.as_str()),
+                "system_log_level": l.system_log_level().map(|x| x.as_str()),
+            }])
+        });
+        let wrote_logging = !blocks(prior, "logging_config").is_empty();
+        let mut a = Attrs::new();
+        a.insert("id".into(), json!(name));
+        a.insert("function_name".into(), json!(name));
+        a.insert("arn".into(), json!(arn));
+        a.insert(
+            "qualified_arn".into(),
+            json!(format!("{arn}:{}", c.version().unwrap_or("$LATEST"))),
+        );
+        a.insert(
+            "invoke_arn".into(),
+            json!(format!(
+                "arn:aws:apigateway:{}:lambda:path/2015-03-31/functions/{arn}/invocations",
+                p.region
+            )),
+        );
+        a.insert("version".into(), json!(c.version()));
+        a.insert("last_modified".into(), json!(c.last_modified()));
+        a.insert("role".into(), json!(c.role()));
+        a.insert("handler".into(), json!(c.handler()));
+        a.insert("runtime".into(), json!(c.runtime().map(|r| r.as_str())));
+        a.insert("memory_size".into(), json!(c.memory_size()));
+        a.insert("timeout".into(), json!(c.timeout()));
+        a.insert(
+            "architectures".into(),
+            json!(
+                c.architectures()
+                    .iter()
+                    .map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+            ),
+        );
+        a.insert(
+            "description".into(),
+            json!(c.description().filter(|d| !d.is_empty())),
+        );
+        a.insert(
+            "layers".into(),
+            json!(
+                c.layers()
+                    .iter()
+                    .filter_map(|l| l.arn())
+                    .collect::<Vec<_>>()
+            ),
+        );
+        a.insert("source_code_hash".into(), json!(c.code_sha256()));
+        a.insert("source_code_size".into(), json!(c.code_size()));
+        a.insert(
+            "package_type".into(),
+            json!(c.package_type().map(|x| x.as_str()).unwrap_or("Zip")),
+        );
+        a.insert(
+            "environment".into(),
+            if env.is_empty() && blocks(prior, "environment").is_empty() {
+                json!([])
+            } else {
+                json!([{"variables": env}])
+            },
+        );
+        a.insert(
+            "logging_config".into(),
+            if wrote_logging {
+                logging.unwrap_or(json!([]))
+            } else {
+                json!([])
+            },
+        );
+        a.insert("tags".into(), map_json(p.own_tags(&live)));
+        for k in [
+            "filename",
+            "s3_bucket",
+            "s3_key",
+            "s3_object_version",
+            "publish",
+            "cargo_lambda",
+        ] {
+            a.insert(k.into(), prior.get(k).cloned().unwrap_or(Json::Null));
+        }
+        Ok(Some(a))
+    }
+
+    async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
+        let name = req_str(planned, "function_name")?;
+        let role = req_str(planned, "role")?;
+        check_role_exists(p, role).await?;
+        let zip = code_bytes(p, planned).await?;
+        let code = FunctionCode::builder()
+            .set_zip_file(zip.map(Blob::new))
+            .set_s3_bucket(str_of(planned, "s3_bucket").map(str::to_string))
+            .set_s3_key(str_of(planned, "s3_key").map(str::to_string))
+            .set_s3_object_version(str_of(planned, "s3_object_version").map(str::to_string))
+            .build();
+        let tags: HashMap<String, String> = p
+            .tags_all(&string_map(planned, "tags"))
+            .into_iter()
+            .collect();
+        iam_propagation(p, "CreateFunction", || async {
+            p.lambda()
+                .create_function()
+                .function_name(name)
+                .role(role)
+                .set_handler(str_of(planned, "handler").map(str::to_string))
+                .set_runtime(str_of(planned, "runtime").map(Runtime::from))
+                .code(code.clone())
+                .package_type(PackageType::from(
+                    str_of(planned, "package_type").unwrap_or("Zip"),
+                ))
+                .set_memory_size(i64_of(planned, "memory_size").map(|v| v as i32))
+                .set_timeout(i64_of(planned, "timeout").map(|v| v as i32))
+                .set_architectures(architectures(planned))
+                .environment(environment(planned))
+                .set_description(str_of(planned, "description").map(str::to_string))
+                .set_layers(Some(string_list(planned, "layers")))
+                .set_logging_config(logging(planned))
+                .publish(bool_of(planned, "publish") == Some(true))
+                .set_tags((!tags.is_empty()).then(|| tags.clone()))
+                .send()
+                .await
+                .map_err(|e| aws_error("CreateFunction", e))
+        })
+        .await?;
+        self.read(p, planned)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("function {name} vanished after creation"))
+    }
+
+    async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
+        let name = req_str(prior, "function_name")?;
+        let arn = req_str(prior, "arn")?;
+        let changed = |k: &str| prior.get(k) != planned.get(k);
+        let code_changed = [
+            "filename",
+            "s3_bucket",
+            "s3_key",
+            "s3_object_version",
+            "source_code_hash",
+            "cargo_lambda",
+            "architectures",
+        ]
+        .iter()
+        .any(|k| changed(k));
+        let config_changed = [
+            "role",
+            "handler",
+            "runtime",
+            "memory_size",
+            "timeout",
+            "description",
+            "layers",
+            "environment",
+            "logging_config",
+        ]
+        .iter()
+        .any(|k| changed(k));
+        if config_changed {
+            check_role_exists(p, req_str(planned, "role")?).await?;
+            iam_propagation(p, "UpdateFunctionConfiguration", || async {
+                p.lambda()
+                    .update_function_configuration()
+                    .function_name(name)
+                    .set_role(str_of(planned, "role").map(str::to_string))
+                    .set_handler(str_of(planned, "handler").map(str::to_string))
+                    .set_runtime(str_of(planned, "runtime").map(Runtime::from))
+                    .set_memory_size(i64_of(planned, "memory_size").map(|v| v as i32))
+                    .set_timeout(i64_of(planned, "timeout").map(|v| v as i32))
+                    .description(str_of(planned, "description").unwrap_or_default())
+                    .set_layers(Some(string_list(planned, "layers")))
+                    .environment(environment(planned))
+                    .set_logging_config(logging(planned))
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("UpdateFunctionConfiguration", e))
+            })
+            .await?;
+            wait_updated(p, name).await?;
+        }
+        if code_changed {
+            let zip = code_bytes(p, planned).await?;
+            p.lambda()
+                .update_function_code()
+                .function_name(name)
+                .set_zip_file(zip.map(Blob::new))
+                .set_s3_bucket(str_of(planned, "s3_bucket").map(str::to_string))
+                .set_s3_key(str_of(planned, "s3_key").map(str::to_string))
+                .set_architectures(architectures(planned))
+                .publish(bool_of(planned, "publish") == Some(true))
+                .send()
+                .await
+                .map_err(|e| aws_error("UpdateFunctionCode", e))?;
+            wait_updated(p, name).await?;
+        }
+        if changed("tags") {
+            let want = p.tags_all(&string_map(planned, "tags"));
+            let have = p.tags_all(&string_map(prior, "tags"));
+            let removed: Vec<String> = have
+                .iter()
+                .filter(|(k, v)| want.get(*k) != Some(*v))
+                .map(|(k, _)| k.clone())
+                .collect();
+            if !removed.is_empty() {
+                p.lambda()
+                    .untag_resource()
+                    .resource(arn)
+                    .set_tag_keys(Some(removed))
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("Lambda UntagResource", e))?;
+            }
+            if !want.is_empty() {
+                p.lambda()
+                    .tag_resource()
+                    .resource(arn)
+                    .set_tags(Some(want.into_iter().collect()))
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("Lambda TagResource", e))?;
+            }
+        }
+        self.read(p, planned)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("function {name} no longer exists"))
+    }
+
+    async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
+        let name = req_str(prior, "function_name")?;
+        match p
+            .lambda()
+            .delete_function()
+            .function_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(()),
+            Err(e) => Err(aws_error("DeleteFunction", e)),
+        }
+    }
+
+    async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        self.read(p, planned).await
+    }
+}
+
+pub struct LambdaPermission {
+    schema: Schema,
+}
+
+impl Default for LambdaPermission {
+    fn default() -> Self {
+        LambdaPermission {
+            schema: Schema {
+                id_attr: "statement_id",
+                block: Block::new()
+                    .attr(string("statement_id").computed().force_new())
+                    .attr(string("statement_id_prefix").force_new())
+                    .attr(string("action").required().force_new())
+                    .attr(string("function_name").required().force_new())
+                    .attr(string("principal").required().force_new())
+                    .attr(string("source_arn").force_new())
+                    .attr(string("source_account").force_new())
+                    .attr(string("qualifier").force_new())
+                    .attr(string("event_source_token").force_new())
+                    .attr(string("principal_org_id").force_new())
+                    .attr(out("id")),
+            },
+        }
+    }
+}
+
+fn function_key(f: &str) -> String {
+    // A function may be named by name or ARN; both serialise on the bare name.
+    f.rsplit(':')
+        .find(|s| !s.is_empty() && *s != "$LATEST")
+        .unwrap_or(f)
+        .to_string()
+}
+
+#[async_trait]
+impl ResourceType for LambdaPermission {
+    fn name(&self) -> &'static str {
+        "aws_lambda_permission"
+    }
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+    /// Import id: `FUNCTION_NAME/STATEMENT_ID`, as in Terraform.
+    fn import_attrs(&self, id: &str) -> Attrs {
+        let (f, sid) = id.split_once('/').unwrap_or((id, ""));
+        obj([
+            ("id", json!(sid)),
+            ("function_name", json!(f)),
+            ("statement_id", json!(sid)),
+        ])
+    }
+    /// AWS refuses concurrent policy changes on one function ("PreconditionFailed").
+    fn serialization_key(&self, planned: &Attrs) -> Option<String> {
+        str_of(planned, "function_name").map(|f| format!("lambda-policy:{}", function_key(f)))
+    }
+
+    async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        let f = req_str(prior, "function_name")?;
+        let sid = req_str(prior, "statement_id")?;
+        let out = match p
+            .lambda()
+            .get_policy()
+            .function_name(f)
+            .set_qualifier(str_of(prior, "qualifier").map(str::to_string))
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(None),
+            Err(e) => return Err(aws_error("GetPolicy", e)),
+        };
+        let policy: Json = serde_json::from_str(out.policy().unwrap_or("{}")).unwrap_or(Json::Null);
+        let found = policy["Statement"]
+            .as_array()
+            .map(|l| l.iter().any(|s| s["Sid"] == json!(sid)))
+            .unwrap_or(false);
+        if !found {
+            return Ok(None);
+        }
+        let mut a = prior.clone();
+        a.insert("id".into(), json!(sid));
+        Ok(Some(a))
+    }
+
+    async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
+        let f = req_str(planned, "function_name")?;
+        let sid = match str_of(planned, "statement_id") {
+            Some(s) => s.to_string(),
+            None => format!(
+                "{}{}",
+                str_of(planned, "statement_id_prefix").unwrap_or("thingform-"),
+                &uuid::Uuid::new_v4().simple().to_string()[..16]
+            ),
+        };
+        p.lambda()
+            .add_permission()
+            .function_name(f)
+            .statement_id(&sid)
+            .action(req_str(planned, "action")?)
+            .principal(req_str(planned, "principal")?)
+            .set_source_arn(str_of(planned, "source_arn").map(str::to_string))
+            .set_source_account(str_of(planned, "source_account").map(str::to_string))
+            .set_qualifier(str_of(planned, "qualifier").map(str::to_string))
+            .set_event_source_token(str_of(planned, "event_source_token").map(str::to_string))
+            .set_principal_org_id(str_of(planned, "principal_org_id").map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| aws_error("AddPermission", e))?;
+        let mut state = planned.clone();
+        state.insert("statement_id".into(), json!(sid));
+        self.read(p, &state)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("permission {sid} is missing right after AddPermission"))
+    }
+
+    async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
+        self.read(p, planned)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("permission no longer exists"))
+    }
+
+    async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
+        let f = req_str(prior, "function_name")?;
+        let sid = req_str(prior, "statement_id")?;
+        match p
+            .lambda()
+            .remove_permission()
+            .function_name(f)
+            .statement_id(sid)
+            .set_qualifier(str_of(prior, "qualifier").map(str::to_string))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(()),
+            Err(e) => Err(aws_error("RemovePermission", e)),
+        }
+    }
+}
