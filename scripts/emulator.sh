@@ -48,7 +48,7 @@ start() {
   fi
   local port
   port="${MOTO_PORT:-$(free_port)}"
-  nohup "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$RUN/moto.log" 2>&1 &
+  MOTO_IAM_LOAD_MANAGED_POLICIES=true nohup "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$RUN/moto.log" 2>&1 &
   echo $! > "$RUN/moto.pid"
   echo "$port" > "$RUN/moto.port"
   for _ in $(seq 1 100); do

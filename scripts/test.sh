@@ -10,6 +10,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$THINGFORM_CACHE/target}"
 export THINGFORM_RUN_DIR="$(mktemp -d)"
 trap 'scripts/emulator.sh stop >/dev/null 2>&1 || true; rm -rf "$THINGFORM_RUN_DIR"' EXIT
 scripts/emulator.sh install
+# cargo-lambda (with zig) for the Rust Lambda builds.
+PATH="$(scripts/cargo-lambda.sh):$PATH"
+export PATH
 THINGFORM_TEST_ENDPOINT="$(scripts/emulator.sh start)"
 export THINGFORM_TEST_ENDPOINT
 echo "emulator: $THINGFORM_TEST_ENDPOINT" >&2

@@ -587,15 +587,13 @@ impl Stack {
                 );
             }
         }
-        let schema = provider::resource_type(&rc.id.rtype)
-            .map(|t| &t.schema().block)
-            .ok_or_else(|| {
-                Diagnostics::from(Diagnostic::error(
-                    "Unsupported resource type",
-                    rc.id.rtype.clone(),
-                    Some(&rc.loc),
-                ))
-            })?;
+        let schema = schema_for(&rc.id).ok_or_else(|| {
+            Diagnostics::from(Diagnostic::error(
+                "Unsupported resource type",
+                rc.id.rtype.clone(),
+                Some(&rc.loc),
+            ))
+        })?;
         let mut diags = Diagnostics::default();
         let v = eval_block(&scope, &rc.body, schema, &format!("{}", rc.id), &mut diags);
         if diags.has_errors() {

@@ -67,44 +67,96 @@ impl Shared {
     }
 }
 
-/// The order of operations: forward changes after what they refer to, deletes before
-/// what they depended on, and creates of a type after deletes of that type (so a
-/// renamed resource frees its AWS name before the new address claims it).
+/// The part of a change a graph node runs: a replacement is two nodes, so that its
+/// destroy half can wait for dependents to be destroyed and its create half can come
+/// before dependents are re-created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Destroy = 0,
+    Main = 1,
+}
+
+/// Graph key of change `i`'s `part`.
+pub fn step(i: usize, part: Part) -> usize {
+    i * 2 + part as usize
+}
+
+fn unstep(k: usize) -> (usize, Part) {
+    (
+        k / 2,
+        if k.is_multiple_of(2) {
+            Part::Destroy
+        } else {
+            Part::Main
+        },
+    )
+}
+
+fn has_part(a: Action, part: Part) -> bool {
+    match part {
+        Part::Main => matches!(
+            a,
+            Action::Create | Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete
+        ),
+        Part::Destroy => matches!(
+            a,
+            Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete
+        ),
+    }
+}
+
+/// The order of operations (edges mean "happens after"): creates and updates after what
+/// they refer to; destroys before the destroy of what they depended on; a replacement's
+/// create after its destroy (or, with create_before_destroy, its destroy after its
+/// create and after dependents moved to the new object); and creates of a type after
+/// deletes of that type, so a renamed resource frees its AWS name first.
 pub fn apply_graph(changes: &[ResourceChange]) -> Dag<usize> {
     let mut g: Dag<usize> = Dag::new();
     let mut by_addr: BTreeMap<&Address, Vec<usize>> = BTreeMap::new();
     for (i, c) in changes.iter().enumerate() {
-        if c.action != Action::NoOp {
-            g.add_node(i);
+        for part in [Part::Destroy, Part::Main] {
+            if has_part(c.action, part) {
+                g.add_node(step(i, part));
+            }
+        }
+        if c.action != Action::NoOp && !c.deposed {
             by_addr.entry(&c.address).or_default().push(i);
         }
     }
     for (i, c) in changes.iter().enumerate() {
         match c.action {
-            Action::NoOp => {}
-            Action::Delete => {
-                for d in &c.depends_on {
-                    for &j in by_addr.get(d).into_iter().flatten() {
-                        if changes[j].action == Action::Delete {
-                            g.add_dependency(&j, &i);
-                        }
-                    }
+            Action::DeleteThenCreate => {
+                g.add_dependency(&step(i, Part::Main), &step(i, Part::Destroy))
+            }
+            Action::CreateThenDelete => {
+                g.add_dependency(&step(i, Part::Destroy), &step(i, Part::Main))
+            }
+            _ => {}
+        }
+        for d in &c.depends_on {
+            for &j in by_addr.get(d).into_iter().flatten() {
+                if j == i {
+                    continue;
+                }
+                let dep = changes[j].action;
+                if has_part(c.action, Part::Main) && has_part(dep, Part::Main) {
+                    g.add_dependency(&step(i, Part::Main), &step(j, Part::Main));
+                }
+                if has_part(c.action, Part::Destroy)
+                    && has_part(dep, Part::Destroy)
+                    && dep != Action::CreateThenDelete
+                {
+                    g.add_dependency(&step(j, Part::Destroy), &step(i, Part::Destroy));
+                }
+                if dep == Action::CreateThenDelete && has_part(c.action, Part::Main) {
+                    g.add_dependency(&step(j, Part::Destroy), &step(i, Part::Main));
                 }
             }
-            _ => {
-                for d in &c.depends_on {
-                    for &j in by_addr.get(d).into_iter().flatten() {
-                        if changes[j].action != Action::Delete && j != i {
-                            g.add_dependency(&i, &j);
-                        }
-                    }
-                }
-                if matches!(c.action, Action::Create | Action::DeleteThenCreate) {
-                    for (j, o) in changes.iter().enumerate() {
-                        if o.action == Action::Delete && o.rtype == c.rtype && !o.deposed {
-                            g.add_dependency(&i, &j);
-                        }
-                    }
+        }
+        if matches!(c.action, Action::Create | Action::DeleteThenCreate) {
+            for (j, o) in changes.iter().enumerate() {
+                if o.action == Action::Delete && o.rtype == c.rtype && !o.deposed {
+                    g.add_dependency(&step(i, Part::Main), &step(j, Part::Destroy));
                 }
             }
         }
@@ -315,6 +367,28 @@ fn drop_computed_unknowns(
     Ok(Value::Map(out))
 }
 
+/// Attributes kept only in state (force_destroy, a certificate's private key): the
+/// provider's answer wins when it has one, else the planned value.
+fn keep_local_only(t: &dyn ResourceType, attrs: &mut Attrs, planned: &Attrs) {
+    for a in t.schema().block.attrs.iter().filter(|a| a.local_only) {
+        if attrs.get(a.name).is_none_or(Json::is_null) {
+            attrs.insert(
+                a.name.to_string(),
+                planned.get(a.name).cloned().unwrap_or(Json::Null),
+            );
+        }
+    }
+}
+
+/// How the UI names a node's operation: a replacement shows as a destroy, then a create.
+fn shown_action(a: Action, part: Part) -> Action {
+    match (a, part) {
+        (Action::DeleteThenCreate | Action::CreateThenDelete, Part::Destroy) => Action::Delete,
+        (Action::DeleteThenCreate | Action::CreateThenDelete, Part::Main) => Action::Create,
+        (a, _) => a,
+    }
+}
+
 fn key_string(a: &Address) -> String {
     a.to_string()
 }
@@ -389,12 +463,7 @@ async fn create(
                 .as_object()
                 .cloned()
                 .unwrap_or_default();
-            for a in t.schema().block.attrs.iter().filter(|a| a.local_only) {
-                attrs.insert(
-                    a.name.to_string(),
-                    planned.get(a.name).cloned().unwrap_or(Json::Null),
-                );
-            }
+            keep_local_only(t, &mut attrs, planned);
             let rs = resource_state(change, attrs.clone(), false);
             shared.update(|s| {
                 forget_pending(s);
@@ -405,12 +474,7 @@ async fn create(
         Err(e) => {
             if let Some(p) = e.downcast_ref::<PartialCreate>() {
                 let mut attrs = p.attrs.clone();
-                for a in t.schema().block.attrs.iter().filter(|a| a.local_only) {
-                    attrs.insert(
-                        a.name.to_string(),
-                        planned.get(a.name).cloned().unwrap_or(Json::Null),
-                    );
-                }
+                keep_local_only(t, &mut attrs, planned);
                 let rs = resource_state(change, attrs, true);
                 shared.update(|s| {
                     forget_pending(s);
@@ -430,6 +494,7 @@ async fn run_change(
     provider: Arc<Provider>,
     ui: Arc<dyn Ui>,
     change: ResourceChange,
+    part: Part,
 ) -> anyhow::Result<Option<String>> {
     let t = rtype(&change.rtype)?;
     let ui = ui.as_ref();
@@ -508,12 +573,7 @@ async fn run_change(
                 .as_object()
                 .cloned()
                 .unwrap_or_default();
-            for a in t.schema().block.attrs.iter().filter(|a| a.local_only) {
-                attrs.insert(
-                    a.name.to_string(),
-                    planned.get(a.name).cloned().unwrap_or(Json::Null),
-                );
-            }
+            keep_local_only(t, &mut attrs, &planned);
             let rs = resource_state(&change, attrs.clone(), false);
             shared.update(|s| s.upsert(rs))?;
             set_value(&attrs);
@@ -546,8 +606,7 @@ async fn run_change(
             }
             Ok(None)
         }
-        Action::DeleteThenCreate => {
-            let planned = planned()?;
+        Action::DeleteThenCreate if part == Part::Destroy => {
             let prior =
                 prior.ok_or_else(|| anyhow::anyhow!("{} is not in state", change.address))?;
             with_progress(
@@ -560,51 +619,43 @@ async fn run_change(
             shared.update(|s| {
                 s.remove(&change.address);
             })?;
-            let attrs = create(
-                &shared,
-                &provider,
-                ui,
-                &change,
-                &planned,
-                Action::DeleteThenCreate,
-            )
-            .await?;
+            Ok(None)
+        }
+        Action::DeleteThenCreate => {
+            let planned = planned()?;
+            let attrs = create(&shared, &provider, ui, &change, &planned, Action::Create).await?;
             set_value(&attrs);
             Ok(id_of(t, &attrs))
         }
-        Action::CreateThenDelete => {
+        Action::CreateThenDelete if part == Part::Main => {
             let planned = planned()?;
             let prior =
                 prior.ok_or_else(|| anyhow::anyhow!("{} is not in state", change.address))?;
             // The old object moves to the deposed list before the new one takes its address.
-            let old = resource_state(&change, prior.clone(), false);
+            let old = resource_state(&change, prior, false);
             shared.update(|s| {
                 s.remove(&change.address);
                 s.deposed.push(old);
             })?;
-            let attrs = create(
-                &shared,
-                &provider,
-                ui,
-                &change,
-                &planned,
-                Action::CreateThenDelete,
-            )
-            .await?;
+            let attrs = create(&shared, &provider, ui, &change, &planned, Action::Create).await?;
             set_value(&attrs);
+            Ok(id_of(t, &attrs))
+        }
+        Action::CreateThenDelete => {
+            let old = change.before.as_object().cloned().unwrap_or_default();
             with_progress(
                 ui,
                 &change.address,
                 Action::Delete,
-                t.delete(&provider, &prior),
+                t.delete(&provider, &old),
             )
             .await?;
             let addr = change.address.clone();
             shared.update(|s| {
                 s.deposed
-                    .retain(|d| !(d.address == addr && d.attributes == prior))
+                    .retain(|d| !(d.address == addr && d.attributes == old))
             })?;
-            Ok(id_of(t, &attrs))
+            Ok(None)
         }
     }
 }
@@ -662,18 +713,19 @@ pub async fn apply(
     let mut interrupted = *interrupt.borrow();
     loop {
         while running < parallelism && !interrupted {
-            let Some(i) = ready.pop_first() else { break };
+            let Some(k) = ready.pop_first() else { break };
+            let (i, part) = unstep(k);
             let change = plan.changes[i].clone();
             ui.event(Event::Started {
                 address: change.address.clone(),
-                action: change.action,
+                action: shown_action(change.action, part),
             });
             let (shared, stack, provider, ui2) =
                 (shared.clone(), stack.clone(), provider.clone(), ui.clone());
             set.spawn(async move {
                 let start = Instant::now();
-                let r = run_change(shared, stack, provider, ui2, change).await;
-                (i, r, start.elapsed().as_secs())
+                let r = run_change(shared, stack, provider, ui2, change, part).await;
+                (k, r, start.elapsed().as_secs())
             });
             running += 1;
         }
@@ -684,17 +736,20 @@ pub async fn apply(
             joined = set.join_next() => {
                 let Some(joined) = joined else { break };
                 running -= 1;
-                let (i, result, secs) = match joined {
+                let (k, result, secs) = match joined {
                     Ok(x) => x,
                     Err(e) => return Err(anyhow::anyhow!("an apply task failed: {e}")),
                 };
-                finished.insert(i);
+                finished.insert(k);
+                let (i, part) = unstep(k);
                 let c = &plan.changes[i];
                 match result {
                     Ok(id) => {
-                        ui.event(Event::Completed { address: c.address.clone(), action: c.action, elapsed_secs: secs, id });
-                        report.done.push((c.address.clone(), c.action));
-                        for d in graph.dependents(&i) {
+                        ui.event(Event::Completed { address: c.address.clone(), action: shown_action(c.action, part), elapsed_secs: secs, id });
+                        if part == Part::Main || c.action == Action::Delete {
+                            report.done.push((c.address.clone(), c.action));
+                        }
+                        for d in graph.dependents(&k) {
                             if let Some(n) = indegree.get_mut(&d) {
                                 *n -= 1;
                                 if *n == 0 && !finished.contains(&d) {
@@ -705,13 +760,16 @@ pub async fn apply(
                     }
                     Err(e) => {
                         let msg = format!("{e:#}");
-                        ui.event(Event::Failed { address: c.address.clone(), action: c.action, error: msg.clone() });
+                        ui.event(Event::Failed { address: c.address.clone(), action: shown_action(c.action, part), error: msg.clone() });
                         report.failed.push((c.address.clone(), c.action, msg));
-                        for d in graph.all_dependents(&i) {
+                        for d in graph.all_dependents(&k) {
                             if finished.insert(d) {
                                 ready.remove(&d);
-                                ui.event(Event::Skipped { address: plan.changes[d].address.clone(), because: c.address.clone() });
-                                report.skipped.push(plan.changes[d].address.clone());
+                                let skipped = &plan.changes[unstep(d).0].address;
+                                if skipped != &c.address && !report.skipped.contains(skipped) {
+                                    ui.event(Event::Skipped { address: skipped.clone(), because: c.address.clone() });
+                                    report.skipped.push(skipped.clone());
+                                }
                             }
                         }
                     }
@@ -726,9 +784,10 @@ pub async fn apply(
         }
     }
     report.interrupted = interrupted;
-    for &i in graph.nodes() {
-        if !finished.contains(&i) {
-            report.not_started.push(plan.changes[i].address.clone());
+    for &k in graph.nodes() {
+        let addr = &plan.changes[unstep(k).0].address;
+        if !finished.contains(&k) && !report.not_started.contains(addr) {
+            report.not_started.push(addr.clone());
         }
     }
     report.warnings = provider.take_warnings();
@@ -802,13 +861,20 @@ mod tests {
             change("aws_sns_topic.same", Action::NoOp, &[]),
         ];
         let g = apply_graph(&changes);
-        assert_eq!(g.dependencies(&1), vec![0], "versioning after its bucket");
         assert_eq!(
-            g.dependencies(&2),
-            vec![3],
+            g.dependencies(&step(1, Part::Main)),
+            vec![step(0, Part::Main)],
+            "versioning after its bucket"
+        );
+        assert_eq!(
+            g.dependencies(&step(2, Part::Destroy)),
+            vec![step(3, Part::Destroy)],
             "topic deleted after its subscription"
         );
-        assert!(!g.contains(&4), "no-ops are not operations");
+        assert!(
+            !g.contains(&step(4, Part::Main)) && !g.contains(&step(4, Part::Destroy)),
+            "no-ops are not operations"
+        );
     }
 
     #[test]
@@ -817,6 +883,36 @@ mod tests {
             change("aws_sns_topic.new", Action::Create, &[]),
             change("aws_sns_topic.old", Action::Delete, &[]),
         ];
-        assert_eq!(apply_graph(&changes).dependencies(&0), vec![1]);
+        assert_eq!(
+            apply_graph(&changes).dependencies(&step(0, Part::Main)),
+            vec![step(1, Part::Destroy)]
+        );
+    }
+
+    #[test]
+    fn a_replaced_resource_is_destroyed_after_its_replaced_dependents() {
+        let changes = vec![
+            change("aws_iam_role.r", Action::DeleteThenCreate, &[]),
+            change(
+                "aws_iam_role_policy_attachment.a",
+                Action::DeleteThenCreate,
+                &["aws_iam_role.r"],
+            ),
+        ];
+        let g = apply_graph(&changes);
+        let order = g.topo_order().unwrap();
+        let pos = |k: usize| order.iter().position(|x| *x == k).unwrap();
+        assert!(
+            pos(step(1, Part::Destroy)) < pos(step(0, Part::Destroy)),
+            "attachment detached before the role is deleted"
+        );
+        assert!(
+            pos(step(0, Part::Destroy)) < pos(step(0, Part::Main)),
+            "role deleted before it is re-created"
+        );
+        assert!(
+            pos(step(0, Part::Main)) < pos(step(1, Part::Main)),
+            "attachment re-created after the new role"
+        );
     }
 }

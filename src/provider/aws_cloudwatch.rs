@@ -515,17 +515,16 @@ impl ResourceType for LogGroup {
             })?;
         let mut state = planned.clone();
         state.insert("name".into(), json!(name));
-        if let Some(days) = i64_of(planned, "retention_in_days") {
-            if let Err(e) = p
+        if let Some(days) = i64_of(planned, "retention_in_days")
+            && let Err(e) = p
                 .logs()
                 .put_retention_policy()
                 .log_group_name(&name)
                 .retention_in_days(days as i32)
                 .send()
                 .await
-            {
-                return Err(super::partial(state, aws_error("PutRetentionPolicy", e)));
-            }
+        {
+            return Err(super::partial(state, aws_error("PutRetentionPolicy", e)));
         }
         self.read(p, &state)
             .await?

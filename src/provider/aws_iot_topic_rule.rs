@@ -404,10 +404,10 @@ impl ResourceType for IotTopicRule {
             a.insert(kind.to_string(), json!([]));
         }
         for act in rule.actions() {
-            if let Some((kind, v)) = from_action(act) {
-                if let Some(Json::Array(l)) = a.get_mut(kind) {
-                    l.push(v);
-                }
+            if let Some((kind, v)) = from_action(act)
+                && let Some(Json::Array(l)) = a.get_mut(kind)
+            {
+                l.push(v);
             }
         }
         let error_action = match rule.error_action().and_then(from_action) {

@@ -117,9 +117,22 @@ pub fn crate_source_hash(dir: &Path) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("cannot read crate {}: {e}", dir.display()))?;
     files.sort();
     let mut h = sha2::Sha256::new();
-    for f in files {
+    for f in &files {
         h.update(f.to_string_lossy().as_bytes());
-        h.update(std::fs::read(dir.join(&f))?);
+        h.update(std::fs::read(dir.join(f))?);
+    }
+    // A workspace member's dependency versions live in the workspace's Cargo.lock.
+    if !files.iter().any(|f| f == Path::new("Cargo.lock")) {
+        let abs = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        if let Some(lock) = abs
+            .ancestors()
+            .skip(1)
+            .map(|a| a.join("Cargo.lock"))
+            .find(|l| l.is_file())
+        {
+            h.update(b"workspace Cargo.lock");
+            h.update(std::fs::read(lock)?);
+        }
     }
     Ok(crate::config::hex(&h.finalize()))
 }
@@ -334,23 +347,23 @@ impl ResourceType for LambdaFunction {
                 dir.join(p)
             }
         };
-        if let Some(Json::Array(cls)) = config.get_mut("cargo_lambda") {
-            if let Some(Json::Object(cl)) = cls.first_mut() {
-                let path = resolve(cl.get("path").and_then(Json::as_str).unwrap_or("."));
-                let hash = crate_source_hash(&path)?;
-                let (arch, _) =
-                    effective_arch(cl.get("arch").and_then(Json::as_str).unwrap_or("arm64"));
-                cl.insert("path".into(), json!(path.display().to_string()));
-                cl.insert("source_hash".into(), json!(hash));
-                if config.get("architectures").is_none_or(Json::is_null) {
-                    config.insert("architectures".into(), json!([arch]));
-                }
-                if config.get("runtime").is_none_or(Json::is_null) {
-                    config.insert("runtime".into(), json!("provided.al2023"));
-                }
-                if config.get("handler").is_none_or(Json::is_null) {
-                    config.insert("handler".into(), json!("bootstrap"));
-                }
+        if let Some(Json::Array(cls)) = config.get_mut("cargo_lambda")
+            && let Some(Json::Object(cl)) = cls.first_mut()
+        {
+            let path = resolve(cl.get("path").and_then(Json::as_str).unwrap_or("."));
+            let hash = crate_source_hash(&path)?;
+            let (arch, _) =
+                effective_arch(cl.get("arch").and_then(Json::as_str).unwrap_or("arm64"));
+            cl.insert("path".into(), json!(path.display().to_string()));
+            cl.insert("source_hash".into(), json!(hash));
+            if config.get("architectures").is_none_or(Json::is_null) {
+                config.insert("architectures".into(), json!([arch]));
+            }
+            if config.get("runtime").is_none_or(Json::is_null) {
+                config.insert("runtime".into(), json!("provided.al2023"));
+            }
+            if config.get("handler").is_none_or(Json::is_null) {
+                config.insert("handler".into(), json!("bootstrap"));
             }
         }
         if let Some(f) = config

@@ -393,6 +393,20 @@ where
             {
                 return NotSupported(op.to_string()).into();
             }
+            let status = e
+                .raw_response()
+                .map(|r| format!("{r:?}"))
+                .unwrap_or_default();
+            // An emulator answers operations it lacks with a bare HTTP 404/500/501 page;
+            // AWS itself always sends an error code.
+            if code.is_empty()
+                && message.is_empty()
+                && ["StatusCode(404)", "StatusCode(500)", "StatusCode(501)"]
+                    .iter()
+                    .any(|s| status.contains(s))
+            {
+                return NotSupported(op.to_string()).into();
+            }
             if code.is_empty() && message.is_empty() {
                 let mut text = format!(
                     "{}",

@@ -234,3 +234,37 @@ pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
 pub async fn sns() -> aws_sdk_sns::Client {
     aws_sdk_sns::Client::new(&sdk_config().await)
 }
+
+pub async fn iot() -> aws_sdk_iot::Client {
+    aws_sdk_iot::Client::new(&sdk_config().await)
+}
+
+pub async fn iotdata() -> aws_sdk_iotdataplane::Client {
+    aws_sdk_iotdataplane::Client::new(&sdk_config().await)
+}
+
+pub async fn iam() -> aws_sdk_iam::Client {
+    aws_sdk_iam::Client::new(&sdk_config().await)
+}
+
+pub async fn lambda() -> aws_sdk_lambda::Client {
+    aws_sdk_lambda::Client::new(&sdk_config().await)
+}
+
+pub async fn cloudwatch() -> aws_sdk_cloudwatch::Client {
+    aws_sdk_cloudwatch::Client::new(&sdk_config().await)
+}
+
+pub async fn logs() -> aws_sdk_cloudwatchlogs::Client {
+    aws_sdk_cloudwatchlogs::Client::new(&sdk_config().await)
+}
+
+/// The trust policy of a role a service may assume.
+pub fn assume_role(service: &str) -> String {
+    format!(
+        r#"jsonencode({{
+    Version = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = "sts:AssumeRole", Principal = {{ Service = "{service}" }} }}]
+  }})"#
+    )
+}

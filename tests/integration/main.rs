@@ -3,7 +3,9 @@
 
 mod harness;
 
+mod compute;
 mod dynamodb;
 mod engine;
+mod iot;
 mod s3;
 mod sns;
