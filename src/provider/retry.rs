@@ -20,18 +20,27 @@ pub fn is_iam_propagation(e: &anyhow::Error) -> bool {
     .any(|p| m.contains(p))
 }
 
-pub async fn iam_propagation<T, F, Fut>(p: &Provider, what: &str, mut f: F) -> anyhow::Result<T>
+pub async fn iam_propagation<T, F, Fut>(p: &Provider, what: &str, f: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    retry_iam_propagation(p.iam_retry_budget, what, f).await
+}
+
+/// The policy itself, with its budget as a parameter.
+pub async fn retry_iam_propagation<T, F, Fut>(budget: Duration, what: &str, mut f: F) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = anyhow::Result<T>>,
 {
     let start = Instant::now();
-    let mut delay = Duration::from_millis(500);
+    let mut delay = Duration::from_millis(200);
     loop {
         match f().await {
             Ok(v) => return Ok(v),
             Err(e) if is_iam_propagation(&e) => {
-                if start.elapsed() + delay > p.iam_retry_budget {
+                if start.elapsed() + delay > budget {
                     return Err(e.context(format!(
                         "{what}: AWS still refuses the IAM role after {}s of retries; check the role's trust policy (assume_role_policy) names the right service principal",
                         start.elapsed().as_secs()
@@ -91,6 +100,43 @@ mod tests {
     fn decodes_iam_documents() {
         assert_eq!(url_decode("%7B%22a%22%3A1%7D"), "{\"a\":1}");
         assert_eq!(url_decode("{\"a\":1}"), "{\"a\":1}");
+    }
+
+    #[tokio::test]
+    async fn propagation_errors_are_retried_until_the_role_is_usable() {
+        let mut calls = 0;
+        let r = retry_iam_propagation(Duration::from_secs(5), "CreateFunction", || {
+            calls += 1;
+            let n = calls;
+            async move {
+                if n < 3 {
+                    anyhow::bail!("InvalidParameterValueException: The role defined for the function cannot be assumed by Lambda.")
+                }
+                Ok(n)
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(r, 3);
+    }
+
+    #[tokio::test]
+    async fn the_budget_ends_with_a_clear_message_and_other_errors_fail_at_once() {
+        let err = retry_iam_propagation(Duration::from_millis(300), "CreateTopicRule", || async {
+            Err::<(), _>(anyhow::anyhow!("InvalidRequestException: iot.amazonaws.com is unable to assume role"))
+        })
+        .await
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("still refuses the IAM role"), "{err:#}");
+        let mut calls = 0;
+        let err = retry_iam_propagation(Duration::from_secs(30), "CreateFunction", || {
+            calls += 1;
+            async { Err::<(), _>(anyhow::anyhow!("ResourceConflictException: Function already exist")) }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(calls, 1, "not retried");
+        assert!(err.to_string().contains("already exist"));
     }
 
     #[test]

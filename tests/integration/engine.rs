@@ -392,3 +392,69 @@ async fn import_adopts_an_existing_object_with_a_no_op_plan() {
     stack.destroy();
     assert!(s3().await.head_bucket().bucket(&name).send().await.is_err());
 }
+
+#[tokio::test]
+async fn ignore_changes_keeps_drift_out_of_the_plan() {
+    let name = unique("tf-ign");
+    let stack = TestStack::new(&format!(
+        "resource \"aws_sns_topic\" \"t\" {{\n  name = \"{name}\"\n  display_name = \"a\"\n  lifecycle {{\n    ignore_changes = [display_name]\n  }}\n}}\n"
+    ));
+    stack.apply();
+    let arn = topic_arn(&name).await.unwrap();
+    sns().await.set_topic_attributes().topic_arn(&arn).attribute_name("DisplayName").attribute_value("set by ops").send().await.unwrap();
+    stack.write(
+        "main.tf",
+        &format!("resource \"aws_sns_topic\" \"t\" {{\n  name = \"{name}\"\n  display_name = \"b\"\n  lifecycle {{\n    ignore_changes = [display_name]\n  }}\n}}\n"),
+    );
+    let plan = stack.plan_json();
+    assert!(changed(&plan).is_empty(), "ignored attribute neither drifts nor updates: {:?}", changed(&plan));
+    stack.destroy();
+}
+
+#[tokio::test]
+async fn create_before_destroy_creates_the_replacement_first() {
+    let (a, b) = (unique("tf-cbd"), unique("tf-cbd"));
+    let body = |n: &str| {
+        format!("resource \"aws_sns_topic\" \"t\" {{\n  name = \"{n}\"\n  lifecycle {{\n    create_before_destroy = true\n  }}\n}}\n")
+    };
+    let stack = TestStack::new(&body(&a));
+    stack.apply();
+    stack.write("main.tf", &body(&b));
+    let plan = stack.plan_json();
+    assert_eq!(changed(&plan)["aws_sns_topic.t"], vec!["create", "delete"]);
+    let out = stack.apply();
+    let created = out.find(&format!("Creation complete")).expect("created");
+    let destroyed = out.find("Destruction complete").expect("destroyed");
+    assert!(created < destroyed, "new object created before the old one is destroyed:\n{out}");
+    assert!(topic_arn(&a).await.is_none());
+    assert!(topic_arn(&b).await.is_some());
+    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(stack.state_path()).unwrap()).unwrap();
+    assert!(state.get("deposed").is_none(), "no deposed object left");
+    stack.destroy();
+}
+
+#[tokio::test]
+async fn import_works_for_iot_and_iam_objects() {
+    let p = unique("tf-imp");
+    iot().await.create_thing().thing_name(&p).send().await.unwrap();
+    iam()
+        .await
+        .create_role()
+        .role_name(&p)
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":"iot.amazonaws.com"}}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let stack = TestStack::new(&format!(
+        "resource \"aws_iot_thing\" \"t\" {{\n  name = \"{p}\"\n}}\nresource \"aws_iam_role\" \"r\" {{\n  name = \"{p}\"\n  assume_role_policy = {}\n}}\n",
+        assume_role("iot.amazonaws.com")
+    ));
+    for (addr, id) in [("aws_iot_thing.t", p.as_str()), ("aws_iam_role.r", p.as_str())] {
+        let out = thingform(&["import".into(), addr.into(), id.into(), stack.path().display().to_string()], stack.path());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let plan = stack.plan_json();
+    assert!(changed(&plan).is_empty(), "imported objects match the config: {:?}", changed(&plan));
+    stack.destroy();
+    assert!(iot().await.describe_thing().thing_name(&p).send().await.is_err());
+}
