@@ -524,6 +524,7 @@ pub async fn plan(
                                 format!("{addr}: {e:#}"),
                                 Some(&rc.loc),
                             ));
+                            instances.set(&exp.key, Value::Unknown);
                             continue;
                         }
                         let config = normalize(&config, schema);
@@ -629,6 +630,7 @@ pub async fn plan(
     for c in &changes {
         warnings.extend(c.notes.iter().cloned());
     }
+    warnings.extend(provider.take_warnings());
     changes.sort_by(|a, b| a.address.cmp(&b.address));
     if opts.destroy {
         for (name, o) in &refreshed.outputs {

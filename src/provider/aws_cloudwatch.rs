@@ -314,9 +314,7 @@ impl ResourceType for MetricAlarm {
             );
         }
         put(p, planned, true).await?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("alarm {name} vanished after creation"))
+        super::created(self.read(p, planned).await, planned, format!("alarm {name} vanished after creation"))
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
@@ -526,9 +524,7 @@ impl ResourceType for LogGroup {
         {
             return Err(super::partial(state, aws_error("PutRetentionPolicy", e)));
         }
-        self.read(p, &state)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("log group {name} vanished after creation"))
+        super::created(self.read(p, &state).await, &state, format!("log group {name} vanished after creation"))
     }
 
     #[allow(deprecated)]

@@ -544,9 +544,7 @@ impl ResourceType for DynamoDbTable {
         if pitr_of(planned) {
             set_pitr(p, name, true).await?;
         }
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("table {name} vanished right after it was created"))
+        super::created(self.read(p, planned).await, planned, format!("table {name} vanished right after it was created"))
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

@@ -166,9 +166,7 @@ impl ResourceType for IamRole {
             })?;
         let mut prior = planned.clone();
         prior.insert("name".into(), json!(name));
-        self.read(p, &prior)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("role {name} vanished after creation"))
+        super::created(self.read(p, &prior).await, &prior, format!("role {name} vanished after creation"))
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
@@ -370,9 +368,7 @@ impl ResourceType for IamRolePolicy {
             .send()
             .await
             .map_err(|e| aws_error("PutRolePolicy", e))?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("role policy {name} vanished after creation"))
+        super::created(self.read(p, planned).await, planned, format!("role policy {name} vanished after creation"))
     }
 
     async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

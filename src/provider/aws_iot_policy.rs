@@ -110,9 +110,7 @@ impl ResourceType for IotPolicy {
             .send()
             .await
             .map_err(|e| aws_error("CreatePolicy", e))?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("policy {name} vanished after creation"))
+        super::created(self.read(p, planned).await, planned, format!("policy {name} vanished after creation"))
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

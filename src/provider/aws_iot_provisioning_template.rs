@@ -139,9 +139,7 @@ impl ResourceType for IotProvisioningTemplate {
             .send()
             .await
             .map_err(|e| aws_error("CreateProvisioningTemplate", e))?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("template {name} vanished after creation"))
+        super::created(self.read(p, planned).await, planned, format!("template {name} vanished after creation"))
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

@@ -136,9 +136,7 @@ impl ResourceType for IotThingType {
                 .await
                 .map_err(|e| super::partial(planned.clone(), e))?;
         }
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("thing type {name} vanished after creation"))
+        super::created(self.read(p, planned).await, planned, format!("thing type {name} vanished after creation"))
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

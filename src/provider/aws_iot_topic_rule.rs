@@ -447,9 +447,7 @@ impl ResourceType for IotTopicRule {
                 .map_err(|e| aws_error("CreateTopicRule", e))
         })
         .await?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("rule {name} vanished after creation"))
+        super::created(self.read(p, planned).await, planned, format!("rule {name} vanished after creation"))
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

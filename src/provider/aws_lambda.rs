@@ -137,6 +137,37 @@ pub fn crate_source_hash(dir: &Path) -> anyhow::Result<String> {
     Ok(crate::config::hex(&h.finalize()))
 }
 
+/// `p` made absolute against the working directory, with `..` resolved.
+fn absolute(p: &str) -> anyhow::Result<PathBuf> {
+    let path = Path::new(p);
+    let joined = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir()?.join(path) };
+    joined
+        .canonicalize()
+        .map_err(|e| anyhow::anyhow!("{p}: {e} (relative paths are relative to the working directory; use path.module)"))
+}
+
+/// `target` relative to the directory `base` (both made canonical).
+fn relative_to(target: &Path, base: &Path) -> String {
+    let base = base.canonicalize().unwrap_or_else(|_| base.to_path_buf());
+    let t: Vec<_> = target.components().collect();
+    let b: Vec<_> = base.components().collect();
+    let common = t.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &t[common..] {
+        out.push(c.as_os_str());
+    }
+    if out.as_os_str().is_empty() { ".".into() } else { out.display().to_string() }
+}
+
+/// Where a path stored relative to the stack directory really is.
+fn in_stack(p: &Provider, rel: &str) -> PathBuf {
+    let path = Path::new(rel);
+    if path.is_absolute() { path.to_path_buf() } else { p.stack_dir.join(path) }
+}
+
 /// Whether the Rust standard library for aarch64 Linux is installed (cargo-lambda cannot
 /// build arm64 without it, and thingform never downloads it).
 fn aarch64_std_available() -> bool {
@@ -174,7 +205,7 @@ fn cargo_lambda_bin() -> String {
 /// Builds the crate with `cargo lambda build --release --output-format zip` and returns
 /// the zip's bytes.
 async fn build_crate(p: &Provider, cl: &Attrs) -> anyhow::Result<Vec<u8>> {
-    let path = PathBuf::from(req_str(cl, "path")?);
+    let path = in_stack(p, req_str(cl, "path")?);
     let (arch, note) = effective_arch(str_of(cl, "arch").unwrap_or("arm64"));
     if let Some(n) = note {
         p.warn(n);
@@ -246,9 +277,8 @@ async fn code_bytes(p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Vec<
         return Ok(Some(build_crate(p, cl).await?));
     }
     if let Some(f) = str_of(planned, "filename") {
-        return Ok(Some(std::fs::read(f).map_err(|e| {
-            anyhow::anyhow!("cannot read lambda package {f}: {e}")
-        })?));
+        let path = in_stack(p, f);
+        return Ok(Some(std::fs::read(&path).map_err(|e| anyhow::anyhow!("cannot read lambda package {}: {e}", path.display()))?));
     }
     Ok(None)
 }
@@ -335,26 +365,18 @@ impl ResourceType for LambdaFunction {
         obj([("id", json!(id)), ("function_name", json!(id))])
     }
 
-    fn plan_local(
-        &self,
-        config: &mut serde_json::Map<String, Json>,
-        dir: &Path,
-    ) -> anyhow::Result<()> {
-        let resolve = |p: &str| {
-            if Path::new(p).is_absolute() {
-                PathBuf::from(p)
-            } else {
-                dir.join(p)
-            }
-        };
+    fn plan_local(&self, config: &mut serde_json::Map<String, Json>, dir: &Path) -> anyhow::Result<()> {
+        // Relative paths are relative to the working directory, as in Terraform (that is
+        // what `path.module` is for). They are kept relative to the stack directory, so
+        // the state does not depend on where thingform was run from.
         if let Some(Json::Array(cls)) = config.get_mut("cargo_lambda")
             && let Some(Json::Object(cl)) = cls.first_mut()
         {
-            let path = resolve(cl.get("path").and_then(Json::as_str).unwrap_or("."));
-            let hash = crate_source_hash(&path)?;
-            let (arch, _) =
-                effective_arch(cl.get("arch").and_then(Json::as_str).unwrap_or("arm64"));
-            cl.insert("path".into(), json!(path.display().to_string()));
+            let given = cl.get("path").and_then(Json::as_str).unwrap_or(".").to_string();
+            let abs = absolute(&given)?;
+            let hash = crate_source_hash(&abs)?;
+            let (arch, _) = effective_arch(cl.get("arch").and_then(Json::as_str).unwrap_or("arm64"));
+            cl.insert("path".into(), json!(relative_to(&abs, dir)));
             cl.insert("source_hash".into(), json!(hash));
             if config.get("architectures").is_none_or(Json::is_null) {
                 config.insert("architectures".into(), json!([arch]));
@@ -366,24 +388,12 @@ impl ResourceType for LambdaFunction {
                 config.insert("handler".into(), json!("bootstrap"));
             }
         }
-        if let Some(f) = config
-            .get("filename")
-            .and_then(Json::as_str)
-            .map(str::to_string)
-        {
-            let path = resolve(&f);
-            config.insert("filename".into(), json!(path.display().to_string()));
+        if let Some(f) = config.get("filename").and_then(Json::as_str).map(str::to_string) {
+            let abs = absolute(&f)?;
+            config.insert("filename".into(), json!(relative_to(&abs, dir)));
             if config.get("source_code_hash").is_none_or(Json::is_null) {
-                let bytes = std::fs::read(&path).map_err(|e| {
-                    anyhow::anyhow!("cannot read lambda package {}: {e}", path.display())
-                })?;
-                config.insert(
-                    "source_code_hash".into(),
-                    json!(
-                        base64::engine::general_purpose::STANDARD
-                            .encode(sha2::Sha256::digest(&bytes))
-                    ),
-                );
+                let bytes = std::fs::read(&abs).map_err(|e| anyhow::anyhow!("cannot read lambda package {}: {e}", abs.display()))?;
+                config.insert("source_code_hash".into(), json!(base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&bytes))));
             }
         }
         Ok(())
@@ -540,9 +550,7 @@ impl ResourceType for LambdaFunction {
                 .map_err(|e| aws_error("CreateFunction", e))
         })
         .await?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("function {name} vanished after creation"))
+        super::created(self.read(p, planned).await, planned, format!("function {name} vanished after creation"))
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

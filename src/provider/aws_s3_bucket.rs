@@ -249,9 +249,7 @@ impl ResourceType for S3Bucket {
         }
         let mut prior = planned.clone();
         prior.insert("bucket".into(), json!(bucket));
-        self.read(p, &prior)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("bucket {bucket} vanished right after it was created"))
+        super::created(self.read(p, &prior).await, &prior, format!("bucket {bucket} vanished right after it was created"))
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

@@ -374,9 +374,7 @@ impl ResourceType for S3BucketLifecycle {
 
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
         put(p, planned).await?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("lifecycle configuration vanished after it was written"))
+        super::created(self.read(p, planned).await, planned, format!("lifecycle configuration vanished after it was written"))
     }
 
     async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

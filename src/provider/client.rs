@@ -58,6 +58,8 @@ pub struct Provider {
     sdk: aws_types::SdkConfig,
     endpoints: BTreeMap<String, String>,
     path_style: bool,
+    /// The stack directory: relative file paths in resources are resolved against it.
+    pub stack_dir: std::path::PathBuf,
     /// How often waiters poll AWS (DynamoDB ACTIVE, ...).
     pub poll_interval: Duration,
     s3: OnceLock<aws_sdk_s3::Client>,
@@ -149,6 +151,7 @@ impl Provider {
         Ok(Provider {
             region,
             default_tags,
+            stack_dir: std::env::current_dir().unwrap_or_default(),
             sdk,
             endpoints,
             path_style,
@@ -322,6 +325,15 @@ impl Provider {
     /// Records a warning for the user (shown after the operation).
     pub fn warn(&self, msg: String) {
         if let Ok(mut w) = self.warnings.lock() {
+            w.push(msg);
+        }
+    }
+
+    /// Records a warning unless the same one was recorded already.
+    pub fn warn_once(&self, msg: String) {
+        if let Ok(mut w) = self.warnings.lock()
+            && !w.contains(&msg)
+        {
             w.push(msg);
         }
     }

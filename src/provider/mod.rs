@@ -97,6 +97,17 @@ pub fn partial(attrs: Attrs, source: anyhow::Error) -> anyhow::Error {
     PartialCreate { attrs, source }.into()
 }
 
+/// The result of the read that ends a create. The object exists by now, so a failed or
+/// empty read still reports it (as a partial create, recorded tainted) instead of
+/// losing track of it.
+pub fn created(read: anyhow::Result<Option<Attrs>>, known: &Attrs, what: String) -> anyhow::Result<Attrs> {
+    match read {
+        Ok(Some(attrs)) => Ok(attrs),
+        Ok(None) => Err(partial(known.clone(), anyhow::anyhow!(what))),
+        Err(e) => Err(partial(known.clone(), e)),
+    }
+}
+
 type Registry = BTreeMap<&'static str, Box<dyn ResourceType>>;
 
 /// Every supported managed resource type, by Terraform name.
