@@ -490,10 +490,12 @@ impl ResourceType for LambdaFunction {
         );
         a.insert(
             "logging_config".into(),
-            if wrote_logging {
-                logging.unwrap_or(json!([]))
-            } else {
-                json!([])
+            match logging {
+                // AWS always reports a logging config; an endpoint that reports none does not
+                // store it, so the configured value is kept (not checked for drift).
+                None => prior.get("logging_config").cloned().unwrap_or(json!([])),
+                Some(l) if wrote_logging => l,
+                Some(_) => json!([]),
             },
         );
         a.insert("tags".into(), map_json(p.own_tags(&live)));
