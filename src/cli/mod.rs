@@ -46,6 +46,14 @@ pub struct StateFlags {
     /// Take the state lock (default true)
     #[arg(long = "lock", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub lock: bool,
+    /// Workspace (environment) to use; each has its own state
+    #[arg(
+        short = 'w',
+        long = "workspace",
+        env = "THINGFORM_WORKSPACE",
+        value_name = "NAME"
+    )]
+    pub workspace: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -178,8 +186,47 @@ pub enum Command {
         #[arg(long = "force")]
         force: bool,
     },
+    /// Manage workspaces (environments), each with its own state
+    Workspace {
+        #[command(subcommand)]
+        command: WorkspaceCommand,
+    },
     /// Print the version
     Version,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WorkspaceCommand {
+    /// Create a workspace and select it
+    New {
+        name: String,
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Select the workspace later commands use
+    Select {
+        name: String,
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// List workspaces; the current one is marked with *
+    List {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Print the current workspace
+    Show {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Delete a workspace whose state is empty (or any with -force)
+    Delete {
+        name: String,
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long = "force")]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -315,25 +362,57 @@ fn var_inputs(v: &VarFlags) -> Vec<VarInput> {
     out
 }
 
-fn workspace() -> String {
-    std::env::var("THINGFORM_WORKSPACE")
-        .or_else(|_| std::env::var("TF_WORKSPACE"))
-        .unwrap_or_else(|_| "default".into())
+/// The workspace: `-w`/`THINGFORM_WORKSPACE`, then `TF_WORKSPACE`, then the one selected
+/// with `thingform workspace select`, then `default`.
+fn current_workspace(dir: &Path, flag: Option<&str>) -> String {
+    if let Some(w) = flag.filter(|w| !w.is_empty()) {
+        return w.to_string();
+    }
+    if let Ok(w) = std::env::var("TF_WORKSPACE")
+        && !w.is_empty()
+    {
+        return w;
+    }
+    std::fs::read_to_string(dir.join(".thingform").join("environment"))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "default".into())
 }
 
-fn load_stack(dir: &Path, vars: &VarFlags) -> anyhow::Result<Stack> {
-    let (stack, warnings) =
-        Stack::load(dir, &var_inputs(vars), &workspace()).map_err(anyhow::Error::new)?;
+fn workspace_dir(dir: &Path, ws: &str) -> PathBuf {
+    if ws == "default" {
+        dir.join(".thingform")
+    } else {
+        dir.join(".thingform").join("workspaces").join(ws)
+    }
+}
+
+fn valid_workspace_name(ws: &str) -> anyhow::Result<()> {
+    if ws.is_empty()
+        || ws.len() > 90
+        || !ws
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        anyhow::bail!("invalid workspace name {ws:?}: use letters, digits, '-' and '_'");
+    }
+    Ok(())
+}
+
+fn load_stack(dir: &Path, vars: &VarFlags, ws: &str) -> anyhow::Result<Stack> {
+    let (stack, warnings) = Stack::load(dir, &var_inputs(vars), ws).map_err(anyhow::Error::new)?;
     print_warnings(&warnings);
     Ok(stack)
 }
 
 fn backend(dir: &Path, flags: &StateFlags) -> LocalBackend {
+    let ws = current_workspace(dir, flags.workspace.as_deref());
     LocalBackend::new(
         flags
             .state
             .clone()
-            .unwrap_or_else(|| dir.join(".thingform").join("state.json")),
+            .unwrap_or_else(|| workspace_dir(dir, &ws).join("state.json")),
     )
 }
 
@@ -353,7 +432,8 @@ async fn configure_provider(stack: &Stack) -> anyhow::Result<Provider> {
         );
     }
     let mut provider = Provider::configure(&cfg.to_json()).await?;
-    provider.stack_dir = std::fs::canonicalize(&stack.module.dir).unwrap_or_else(|_| stack.module.dir.clone());
+    provider.stack_dir =
+        std::fs::canonicalize(&stack.module.dir).unwrap_or_else(|_| stack.module.dir.clone());
     Ok(provider)
 }
 
@@ -485,6 +565,7 @@ fn write_plan_file(path: &Path, plan: &Plan) -> anyhow::Result<()> {
 
 async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
+        Command::Workspace { command } => workspace_command(command),
         Command::Version => {
             println!("thingform v{}", env!("CARGO_PKG_VERSION"));
             Ok(0)
@@ -498,31 +579,33 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             );
             Ok(0)
         }
-        Command::Validate { json, dir, .. } => match Stack::load(&dir, &[], &workspace()) {
-            Ok((_, warnings)) => {
-                if json {
-                    println!(
-                        "{}",
-                        serde_json::json!({"valid": true, "error_count": 0, "warning_count": warnings.len(), "diagnostics": warnings})
-                    );
-                } else {
-                    print_warnings(&warnings);
-                    println!("Success! The configuration is valid.");
+        Command::Validate { json, dir, .. } => {
+            match Stack::load(&dir, &[], &current_workspace(&dir, None)) {
+                Ok((_, warnings)) => {
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::json!({"valid": true, "error_count": 0, "warning_count": warnings.len(), "diagnostics": warnings})
+                        );
+                    } else {
+                        print_warnings(&warnings);
+                        println!("Success! The configuration is valid.");
+                    }
+                    Ok(0)
                 }
-                Ok(0)
-            }
-            Err(d) => {
-                if json {
-                    println!(
-                        "{}",
-                        serde_json::json!({"valid": false, "error_count": d.errors().count(), "warning_count": d.warnings().count(), "diagnostics": d.0})
-                    );
-                    Ok(1)
-                } else {
-                    Err(anyhow::Error::new(d))
+                Err(d) => {
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::json!({"valid": false, "error_count": d.errors().count(), "warning_count": d.warnings().count(), "diagnostics": d.0})
+                        );
+                        Ok(1)
+                    } else {
+                        Err(anyhow::Error::new(d))
+                    }
                 }
             }
-        },
+        }
         Command::Plan {
             flags,
             out,
@@ -530,7 +613,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             detailed_exitcode,
             dir,
         } => {
-            let stack = load_stack(&dir, &flags.vars)?;
+            let stack = load_stack(
+                &dir,
+                &flags.vars,
+                &current_workspace(&dir, flags.state.workspace.as_deref()),
+            )?;
             let be = backend(&dir, &flags.state);
             let _lock = if flags.state.lock {
                 Some(be.lock("plan")?)
@@ -586,7 +673,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             dir,
         } => plan_and_apply(&dir, &flags, true, auto_approve).await,
         Command::Graph { vars, dir } => {
-            let stack = load_stack(&dir, &vars)?;
+            let stack = load_stack(&dir, &vars, &current_workspace(&dir, None))?;
             let mut g: crate::graph::Dag<String> = crate::graph::Dag::new();
             for id in stack.module.resources.keys() {
                 g.add_node(id.to_string());
@@ -692,7 +779,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             id,
             dir,
         } => {
-            let stack = load_stack(&dir, &vars)?;
+            let stack = load_stack(
+                &dir,
+                &vars,
+                &current_workspace(&dir, state.workspace.as_deref()),
+            )?;
             let addr: Address = address.parse().map_err(|e: String| anyhow::anyhow!(e))?;
             if !stack.module.resources.contains_key(&addr.resource) {
                 anyhow::bail!(
@@ -768,6 +859,84 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
+fn list_workspaces(dir: &Path) -> Vec<String> {
+    let mut out = vec!["default".to_string()];
+    if let Ok(rd) = std::fs::read_dir(dir.join(".thingform").join("workspaces")) {
+        let mut names: Vec<String> = rd
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        out.extend(names);
+    }
+    out
+}
+
+fn workspace_command(cmd: WorkspaceCommand) -> anyhow::Result<i32> {
+    let select = |dir: &Path, name: &str| -> anyhow::Result<()> {
+        std::fs::create_dir_all(dir.join(".thingform"))?;
+        std::fs::write(
+            dir.join(".thingform").join("environment"),
+            format!("{name}\n"),
+        )?;
+        Ok(())
+    };
+    match cmd {
+        WorkspaceCommand::New { name, dir } => {
+            valid_workspace_name(&name)?;
+            if list_workspaces(&dir).contains(&name) {
+                anyhow::bail!(
+                    "workspace {name:?} already exists; select it with `thingform workspace select {name}`"
+                );
+            }
+            std::fs::create_dir_all(workspace_dir(&dir, &name))?;
+            select(&dir, &name)?;
+            println!(
+                "Created and switched to workspace \"{name}\"!\n\nYou're now on a new, empty workspace. Workspaces isolate their state,\nso if you run \"thingform plan\" thingform will not see any existing state\nfor this configuration."
+            );
+        }
+        WorkspaceCommand::Select { name, dir } => {
+            if !list_workspaces(&dir).contains(&name) {
+                anyhow::bail!(
+                    "workspace {name:?} does not exist; create it with `thingform workspace new {name}`"
+                );
+            }
+            select(&dir, &name)?;
+            println!("Switched to workspace \"{name}\".");
+        }
+        WorkspaceCommand::List { dir } => {
+            let current = current_workspace(&dir, None);
+            for w in list_workspaces(&dir) {
+                println!("{} {w}", if w == current { "*" } else { " " });
+            }
+        }
+        WorkspaceCommand::Show { dir } => println!("{}", current_workspace(&dir, None)),
+        WorkspaceCommand::Delete { name, dir, force } => {
+            if name == "default" {
+                anyhow::bail!("the default workspace cannot be deleted");
+            }
+            if current_workspace(&dir, None) == name {
+                anyhow::bail!("workspace {name:?} is the current one; select another first");
+            }
+            if !list_workspaces(&dir).contains(&name) {
+                anyhow::bail!("workspace {name:?} does not exist");
+            }
+            let be = LocalBackend::new(workspace_dir(&dir, &name).join("state.json"));
+            let st = be.read()?.unwrap_or_default();
+            if !st.resources.is_empty() && !force {
+                anyhow::bail!(
+                    "workspace {name:?} still manages {} resources; destroy them first (`thingform destroy -w {name}`), or pass -force to forget them",
+                    st.resources.len()
+                );
+            }
+            std::fs::remove_dir_all(workspace_dir(&dir, &name))?;
+            println!("Deleted workspace \"{name}\"!");
+        }
+    }
+    Ok(0)
+}
+
 fn interrupt_channel() -> tokio::sync::watch::Receiver<bool> {
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
@@ -790,7 +959,11 @@ async fn plan_and_apply(
     destroy: bool,
     auto_approve: bool,
 ) -> anyhow::Result<i32> {
-    let stack = Arc::new(load_stack(dir, &flags.vars)?);
+    let stack = Arc::new(load_stack(
+        dir,
+        &flags.vars,
+        &current_workspace(dir, flags.state.workspace.as_deref()),
+    )?);
     let be = backend(dir, &flags.state);
     let _lock = if flags.state.lock {
         Some(be.lock(if destroy { "destroy" } else { "apply" })?)
@@ -940,7 +1113,9 @@ async fn apply_saved(path: &Path, flags: &PlanFlags) -> anyhow::Result<i32> {
             path.display()
         );
     }
-    let be = backend(&plan.stack_dir, &flags.state);
+    let mut state_flags = flags.state.clone();
+    state_flags.workspace = Some(plan.workspace.clone());
+    let be = backend(&plan.stack_dir, &state_flags);
     let _lock = if flags.state.lock {
         Some(be.lock("apply")?)
     } else {

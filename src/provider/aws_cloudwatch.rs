@@ -314,7 +314,11 @@ impl ResourceType for MetricAlarm {
             );
         }
         put(p, planned, true).await?;
-        super::created(self.read(p, planned).await, planned, format!("alarm {name} vanished after creation"))
+        super::created(
+            self.read(p, planned).await,
+            planned,
+            format!("alarm {name} vanished after creation"),
+        )
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
@@ -524,7 +528,11 @@ impl ResourceType for LogGroup {
         {
             return Err(super::partial(state, aws_error("PutRetentionPolicy", e)));
         }
-        super::created(self.read(p, &state).await, &state, format!("log group {name} vanished after creation"))
+        super::created(
+            self.read(p, &state).await,
+            &state,
+            format!("log group {name} vanished after creation"),
+        )
     }
 
     #[allow(deprecated)]

@@ -544,7 +544,11 @@ impl ResourceType for DynamoDbTable {
         if pitr_of(planned) {
             set_pitr(p, name, true).await?;
         }
-        super::created(self.read(p, planned).await, planned, format!("table {name} vanished right after it was created"))
+        super::created(
+            self.read(p, planned).await,
+            planned,
+            format!("table {name} vanished right after it was created"),
+        )
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

@@ -166,7 +166,11 @@ impl ResourceType for IamRole {
             })?;
         let mut prior = planned.clone();
         prior.insert("name".into(), json!(name));
-        super::created(self.read(p, &prior).await, &prior, format!("role {name} vanished after creation"))
+        super::created(
+            self.read(p, &prior).await,
+            &prior,
+            format!("role {name} vanished after creation"),
+        )
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
@@ -368,7 +372,11 @@ impl ResourceType for IamRolePolicy {
             .send()
             .await
             .map_err(|e| aws_error("PutRolePolicy", e))?;
-        super::created(self.read(p, planned).await, planned, format!("role policy {name} vanished after creation"))
+        super::created(
+            self.read(p, planned).await,
+            planned,
+            format!("role policy {name} vanished after creation"),
+        )
     }
 
     async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

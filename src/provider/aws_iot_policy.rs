@@ -110,7 +110,11 @@ impl ResourceType for IotPolicy {
             .send()
             .await
             .map_err(|e| aws_error("CreatePolicy", e))?;
-        super::created(self.read(p, planned).await, planned, format!("policy {name} vanished after creation"))
+        super::created(
+            self.read(p, planned).await,
+            planned,
+            format!("policy {name} vanished after creation"),
+        )
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

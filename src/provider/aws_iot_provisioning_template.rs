@@ -139,7 +139,11 @@ impl ResourceType for IotProvisioningTemplate {
             .send()
             .await
             .map_err(|e| aws_error("CreateProvisioningTemplate", e))?;
-        super::created(self.read(p, planned).await, planned, format!("template {name} vanished after creation"))
+        super::created(
+            self.read(p, planned).await,
+            planned,
+            format!("template {name} vanished after creation"),
+        )
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

@@ -87,7 +87,11 @@ impl ResourceType for IotThing {
             .send()
             .await
             .map_err(|e| aws_error("CreateThing", e))?;
-        super::created(self.read(p, planned).await, planned, format!("thing {name} vanished after creation"))
+        super::created(
+            self.read(p, planned).await,
+            planned,
+            format!("thing {name} vanished after creation"),
+        )
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

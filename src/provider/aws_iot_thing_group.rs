@@ -134,7 +134,11 @@ impl ResourceType for IotThingGroup {
             .send()
             .await
             .map_err(|e| aws_error("CreateThingGroup", e))?;
-        super::created(self.read(p, planned).await, planned, format!("thing group {name} vanished after creation"))
+        super::created(
+            self.read(p, planned).await,
+            planned,
+            format!("thing group {name} vanished after creation"),
+        )
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

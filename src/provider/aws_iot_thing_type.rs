@@ -136,7 +136,11 @@ impl ResourceType for IotThingType {
                 .await
                 .map_err(|e| super::partial(planned.clone(), e))?;
         }
-        super::created(self.read(p, planned).await, planned, format!("thing type {name} vanished after creation"))
+        super::created(
+            self.read(p, planned).await,
+            planned,
+            format!("thing type {name} vanished after creation"),
+        )
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

@@ -447,7 +447,11 @@ impl ResourceType for IotTopicRule {
                 .map_err(|e| aws_error("CreateTopicRule", e))
         })
         .await?;
-        super::created(self.read(p, planned).await, planned, format!("rule {name} vanished after creation"))
+        super::created(
+            self.read(p, planned).await,
+            planned,
+            format!("rule {name} vanished after creation"),
+        )
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

@@ -140,10 +140,16 @@ pub fn crate_source_hash(dir: &Path) -> anyhow::Result<String> {
 /// `p` made absolute against the working directory, with `..` resolved.
 fn absolute(p: &str) -> anyhow::Result<PathBuf> {
     let path = Path::new(p);
-    let joined = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir()?.join(path) };
-    joined
-        .canonicalize()
-        .map_err(|e| anyhow::anyhow!("{p}: {e} (relative paths are relative to the working directory; use path.module)"))
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(path)
+    };
+    joined.canonicalize().map_err(|e| {
+        anyhow::anyhow!(
+            "{p}: {e} (relative paths are relative to the working directory; use path.module)"
+        )
+    })
 }
 
 /// `target` relative to the directory `base` (both made canonical).
@@ -159,13 +165,21 @@ fn relative_to(target: &Path, base: &Path) -> String {
     for c in &t[common..] {
         out.push(c.as_os_str());
     }
-    if out.as_os_str().is_empty() { ".".into() } else { out.display().to_string() }
+    if out.as_os_str().is_empty() {
+        ".".into()
+    } else {
+        out.display().to_string()
+    }
 }
 
 /// Where a path stored relative to the stack directory really is.
 fn in_stack(p: &Provider, rel: &str) -> PathBuf {
     let path = Path::new(rel);
-    if path.is_absolute() { path.to_path_buf() } else { p.stack_dir.join(path) }
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        p.stack_dir.join(path)
+    }
 }
 
 /// Whether the Rust standard library for aarch64 Linux is installed (cargo-lambda cannot
@@ -272,13 +286,25 @@ async fn build_crate(p: &Provider, cl: &Attrs) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-async fn code_bytes(p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Vec<u8>>> {
-    if let Some(cl) = block(planned, "cargo_lambda") {
-        return Ok(Some(build_crate(p, cl).await?));
+/// The code to upload. A crate build may rewrite its Cargo.lock, so the crate's source
+/// hash is taken again after the build and recorded in `planned`: the next plan compares
+/// against what was really built.
+async fn code_bytes(p: &Provider, planned: &mut Attrs) -> anyhow::Result<Option<Vec<u8>>> {
+    if let Some(cl) = block(planned, "cargo_lambda").cloned() {
+        let zip = build_crate(p, &cl).await?;
+        let after = crate_source_hash(&in_stack(p, req_str(&cl, "path")?))?;
+        if let Some(Json::Array(l)) = planned.get_mut("cargo_lambda")
+            && let Some(Json::Object(b)) = l.first_mut()
+        {
+            b.insert("source_hash".into(), json!(after));
+        }
+        return Ok(Some(zip));
     }
     if let Some(f) = str_of(planned, "filename") {
         let path = in_stack(p, f);
-        return Ok(Some(std::fs::read(&path).map_err(|e| anyhow::anyhow!("cannot read lambda package {}: {e}", path.display()))?));
+        return Ok(Some(std::fs::read(&path).map_err(|e| {
+            anyhow::anyhow!("cannot read lambda package {}: {e}", path.display())
+        })?));
     }
     Ok(None)
 }
@@ -365,17 +391,26 @@ impl ResourceType for LambdaFunction {
         obj([("id", json!(id)), ("function_name", json!(id))])
     }
 
-    fn plan_local(&self, config: &mut serde_json::Map<String, Json>, dir: &Path) -> anyhow::Result<()> {
+    fn plan_local(
+        &self,
+        config: &mut serde_json::Map<String, Json>,
+        dir: &Path,
+    ) -> anyhow::Result<()> {
         // Relative paths are relative to the working directory, as in Terraform (that is
         // what `path.module` is for). They are kept relative to the stack directory, so
         // the state does not depend on where thingform was run from.
         if let Some(Json::Array(cls)) = config.get_mut("cargo_lambda")
             && let Some(Json::Object(cl)) = cls.first_mut()
         {
-            let given = cl.get("path").and_then(Json::as_str).unwrap_or(".").to_string();
+            let given = cl
+                .get("path")
+                .and_then(Json::as_str)
+                .unwrap_or(".")
+                .to_string();
             let abs = absolute(&given)?;
             let hash = crate_source_hash(&abs)?;
-            let (arch, _) = effective_arch(cl.get("arch").and_then(Json::as_str).unwrap_or("arm64"));
+            let (arch, _) =
+                effective_arch(cl.get("arch").and_then(Json::as_str).unwrap_or("arm64"));
             cl.insert("path".into(), json!(relative_to(&abs, dir)));
             cl.insert("source_hash".into(), json!(hash));
             if config.get("architectures").is_none_or(Json::is_null) {
@@ -388,12 +423,24 @@ impl ResourceType for LambdaFunction {
                 config.insert("handler".into(), json!("bootstrap"));
             }
         }
-        if let Some(f) = config.get("filename").and_then(Json::as_str).map(str::to_string) {
+        if let Some(f) = config
+            .get("filename")
+            .and_then(Json::as_str)
+            .map(str::to_string)
+        {
             let abs = absolute(&f)?;
             config.insert("filename".into(), json!(relative_to(&abs, dir)));
             if config.get("source_code_hash").is_none_or(Json::is_null) {
-                let bytes = std::fs::read(&abs).map_err(|e| anyhow::anyhow!("cannot read lambda package {}: {e}", abs.display()))?;
-                config.insert("source_code_hash".into(), json!(base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&bytes))));
+                let bytes = std::fs::read(&abs).map_err(|e| {
+                    anyhow::anyhow!("cannot read lambda package {}: {e}", abs.display())
+                })?;
+                config.insert(
+                    "source_code_hash".into(),
+                    json!(
+                        base64::engine::general_purpose::STANDARD
+                            .encode(sha2::Sha256::digest(&bytes))
+                    ),
+                );
             }
         }
         Ok(())
@@ -516,7 +563,9 @@ impl ResourceType for LambdaFunction {
         let name = req_str(planned, "function_name")?;
         let role = req_str(planned, "role")?;
         check_role_exists(p, role).await?;
-        let zip = code_bytes(p, planned).await?;
+        let mut planned = planned.clone();
+        let zip = code_bytes(p, &mut planned).await?;
+        let planned = &planned;
         let code = FunctionCode::builder()
             .set_zip_file(zip.map(Blob::new))
             .set_s3_bucket(str_of(planned, "s3_bucket").map(str::to_string))
@@ -552,7 +601,11 @@ impl ResourceType for LambdaFunction {
                 .map_err(|e| aws_error("CreateFunction", e))
         })
         .await?;
-        super::created(self.read(p, planned).await, planned, format!("function {name} vanished after creation"))
+        super::created(
+            self.read(p, planned).await,
+            planned,
+            format!("function {name} vanished after creation"),
+        )
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
@@ -605,8 +658,9 @@ impl ResourceType for LambdaFunction {
             .await?;
             wait_updated(p, name).await?;
         }
+        let mut built = planned.clone();
         if code_changed {
-            let zip = code_bytes(p, planned).await?;
+            let zip = code_bytes(p, &mut built).await?;
             p.lambda()
                 .update_function_code()
                 .function_name(name)
@@ -647,7 +701,7 @@ impl ResourceType for LambdaFunction {
                     .map_err(|e| aws_error("Lambda TagResource", e))?;
             }
         }
-        self.read(p, planned)
+        self.read(p, &built)
             .await?
             .ok_or_else(|| anyhow::anyhow!("function {name} no longer exists"))
     }

@@ -249,7 +249,11 @@ impl ResourceType for S3Bucket {
         }
         let mut prior = planned.clone();
         prior.insert("bucket".into(), json!(bucket));
-        super::created(self.read(p, &prior).await, &prior, format!("bucket {bucket} vanished right after it was created"))
+        super::created(
+            self.read(p, &prior).await,
+            &prior,
+            format!("bucket {bucket} vanished right after it was created"),
+        )
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

@@ -374,7 +374,11 @@ impl ResourceType for S3BucketLifecycle {
 
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
         put(p, planned).await?;
-        super::created(self.read(p, planned).await, planned, format!("lifecycle configuration vanished after it was written"))
+        super::created(
+            self.read(p, planned).await,
+            planned,
+            "lifecycle configuration vanished after it was written".to_string(),
+        )
     }
 
     async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

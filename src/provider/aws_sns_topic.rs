@@ -185,7 +185,11 @@ impl ResourceType for SnsTopic {
             .ok_or_else(|| anyhow::anyhow!("CreateTopic returned no ARN"))?;
         let mut prior = planned.clone();
         prior.insert("arn".into(), json!(arn));
-        super::created(self.read(p, &prior).await, &prior, format!("topic {arn} vanished right after it was created"))
+        super::created(
+            self.read(p, &prior).await,
+            &prior,
+            format!("topic {arn} vanished right after it was created"),
+        )
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

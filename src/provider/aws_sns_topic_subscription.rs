@@ -170,7 +170,11 @@ impl ResourceType for SnsTopicSubscription {
             .ok_or_else(|| anyhow::anyhow!("Subscribe returned no ARN"))?;
         let mut prior = planned.clone();
         prior.insert("arn".into(), json!(arn));
-        super::created(self.read(p, &prior).await, &prior, format!("subscription {arn} vanished right after it was created"))
+        super::created(
+            self.read(p, &prior).await,
+            &prior,
+            format!("subscription {arn} vanished right after it was created"),
+        )
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

@@ -32,14 +32,23 @@ pub async fn read_tags(
     if string_map(prior, "tags").is_empty() && p.default_tags.is_empty() {
         return Ok(map_json(Vec::<(String, String)>::new()));
     }
-    let out = match p.iot().list_tags_for_resource().resource_arn(arn).send().await {
+    let out = match p
+        .iot()
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+    {
         Ok(o) => o,
         Err(e) => {
             let err = aws_error("IoT ListTagsForResource", e);
             if err.downcast_ref::<super::client::NotSupported>().is_some() {
                 // The endpoint cannot list IoT tags: tags are written but not checked for drift.
                 p.warn_once("IoT tags cannot be read back from this endpoint (not supported); they are written but not checked for drift".into());
-                return Ok(prior.get("tags").cloned().unwrap_or_else(|| map_json(Vec::<(String, String)>::new())));
+                return Ok(prior
+                    .get("tags")
+                    .cloned()
+                    .unwrap_or_else(|| map_json(Vec::<(String, String)>::new())));
             }
             return Err(err);
         }

@@ -100,7 +100,11 @@ pub fn partial(attrs: Attrs, source: anyhow::Error) -> anyhow::Error {
 /// The result of the read that ends a create. The object exists by now, so a failed or
 /// empty read still reports it (as a partial create, recorded tainted) instead of
 /// losing track of it.
-pub fn created(read: anyhow::Result<Option<Attrs>>, known: &Attrs, what: String) -> anyhow::Result<Attrs> {
+pub fn created(
+    read: anyhow::Result<Option<Attrs>>,
+    known: &Attrs,
+    what: String,
+) -> anyhow::Result<Attrs> {
     match read {
         Ok(Some(attrs)) => Ok(attrs),
         Ok(None) => Err(partial(known.clone(), anyhow::anyhow!(what))),

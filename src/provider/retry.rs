@@ -29,7 +29,11 @@ where
 }
 
 /// The policy itself, with its budget as a parameter.
-pub async fn retry_iam_propagation<T, F, Fut>(budget: Duration, what: &str, mut f: F) -> anyhow::Result<T>
+pub async fn retry_iam_propagation<T, F, Fut>(
+    budget: Duration,
+    what: &str,
+    mut f: F,
+) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = anyhow::Result<T>>,
@@ -123,15 +127,24 @@ mod tests {
     #[tokio::test]
     async fn the_budget_ends_with_a_clear_message_and_other_errors_fail_at_once() {
         let err = retry_iam_propagation(Duration::from_millis(300), "CreateTopicRule", || async {
-            Err::<(), _>(anyhow::anyhow!("InvalidRequestException: iot.amazonaws.com is unable to assume role"))
+            Err::<(), _>(anyhow::anyhow!(
+                "InvalidRequestException: iot.amazonaws.com is unable to assume role"
+            ))
         })
         .await
         .unwrap_err();
-        assert!(format!("{err:#}").contains("still refuses the IAM role"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("still refuses the IAM role"),
+            "{err:#}"
+        );
         let mut calls = 0;
         let err = retry_iam_propagation(Duration::from_secs(30), "CreateFunction", || {
             calls += 1;
-            async { Err::<(), _>(anyhow::anyhow!("ResourceConflictException: Function already exist")) }
+            async {
+                Err::<(), _>(anyhow::anyhow!(
+                    "ResourceConflictException: Function already exist"
+                ))
+            }
         })
         .await
         .unwrap_err();

@@ -401,13 +401,25 @@ async fn ignore_changes_keeps_drift_out_of_the_plan() {
     ));
     stack.apply();
     let arn = topic_arn(&name).await.unwrap();
-    sns().await.set_topic_attributes().topic_arn(&arn).attribute_name("DisplayName").attribute_value("set by ops").send().await.unwrap();
+    sns()
+        .await
+        .set_topic_attributes()
+        .topic_arn(&arn)
+        .attribute_name("DisplayName")
+        .attribute_value("set by ops")
+        .send()
+        .await
+        .unwrap();
     stack.write(
         "main.tf",
         &format!("resource \"aws_sns_topic\" \"t\" {{\n  name = \"{name}\"\n  display_name = \"b\"\n  lifecycle {{\n    ignore_changes = [display_name]\n  }}\n}}\n"),
     );
     let plan = stack.plan_json();
-    assert!(changed(&plan).is_empty(), "ignored attribute neither drifts nor updates: {:?}", changed(&plan));
+    assert!(
+        changed(&plan).is_empty(),
+        "ignored attribute neither drifts nor updates: {:?}",
+        changed(&plan)
+    );
     stack.destroy();
 }
 
@@ -415,7 +427,9 @@ async fn ignore_changes_keeps_drift_out_of_the_plan() {
 async fn create_before_destroy_creates_the_replacement_first() {
     let (a, b) = (unique("tf-cbd"), unique("tf-cbd"));
     let body = |n: &str| {
-        format!("resource \"aws_sns_topic\" \"t\" {{\n  name = \"{n}\"\n  lifecycle {{\n    create_before_destroy = true\n  }}\n}}\n")
+        format!(
+            "resource \"aws_sns_topic\" \"t\" {{\n  name = \"{n}\"\n  lifecycle {{\n    create_before_destroy = true\n  }}\n}}\n"
+        )
     };
     let stack = TestStack::new(&body(&a));
     stack.apply();
@@ -423,12 +437,16 @@ async fn create_before_destroy_creates_the_replacement_first() {
     let plan = stack.plan_json();
     assert_eq!(changed(&plan)["aws_sns_topic.t"], vec!["create", "delete"]);
     let out = stack.apply();
-    let created = out.find(&format!("Creation complete")).expect("created");
+    let created = out.find(&"Creation complete".to_string()).expect("created");
     let destroyed = out.find("Destruction complete").expect("destroyed");
-    assert!(created < destroyed, "new object created before the old one is destroyed:\n{out}");
+    assert!(
+        created < destroyed,
+        "new object created before the old one is destroyed:\n{out}"
+    );
     assert!(topic_arn(&a).await.is_none());
     assert!(topic_arn(&b).await.is_some());
-    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(stack.state_path()).unwrap()).unwrap();
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(stack.state_path()).unwrap()).unwrap();
     assert!(state.get("deposed").is_none(), "no deposed object left");
     stack.destroy();
 }
@@ -436,7 +454,13 @@ async fn create_before_destroy_creates_the_replacement_first() {
 #[tokio::test]
 async fn import_works_for_iot_and_iam_objects() {
     let p = unique("tf-imp");
-    iot().await.create_thing().thing_name(&p).send().await.unwrap();
+    iot()
+        .await
+        .create_thing()
+        .thing_name(&p)
+        .send()
+        .await
+        .unwrap();
     iam()
         .await
         .create_role()
@@ -449,12 +473,39 @@ async fn import_works_for_iot_and_iam_objects() {
         "resource \"aws_iot_thing\" \"t\" {{\n  name = \"{p}\"\n}}\nresource \"aws_iam_role\" \"r\" {{\n  name = \"{p}\"\n  assume_role_policy = {}\n}}\n",
         assume_role("iot.amazonaws.com")
     ));
-    for (addr, id) in [("aws_iot_thing.t", p.as_str()), ("aws_iam_role.r", p.as_str())] {
-        let out = thingform(&["import".into(), addr.into(), id.into(), stack.path().display().to_string()], stack.path());
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for (addr, id) in [
+        ("aws_iot_thing.t", p.as_str()),
+        ("aws_iam_role.r", p.as_str()),
+    ] {
+        let out = thingform(
+            &[
+                "import".into(),
+                addr.into(),
+                id.into(),
+                stack.path().display().to_string(),
+            ],
+            stack.path(),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let plan = stack.plan_json();
-    assert!(changed(&plan).is_empty(), "imported objects match the config: {:?}", changed(&plan));
+    assert!(
+        changed(&plan).is_empty(),
+        "imported objects match the config: {:?}",
+        changed(&plan)
+    );
     stack.destroy();
-    assert!(iot().await.describe_thing().thing_name(&p).send().await.is_err());
+    assert!(
+        iot()
+            .await
+            .describe_thing()
+            .thing_name(&p)
+            .send()
+            .await
+            .is_err()
+    );
 }

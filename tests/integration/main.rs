@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod campus;
 mod compute;
 mod dynamodb;
 mod engine;
