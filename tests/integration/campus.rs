@@ -269,7 +269,7 @@ async fn verify_environment(env: &str) {
             .metric_alarms()
             .first()
             .unwrap_or_else(|| panic!("{env}: alarm {alarm}"));
-        assert_eq!(a.alarm_actions(), [topic.clone()]);
+        assert_eq!(a.alarm_actions(), std::slice::from_ref(&topic));
     }
     let silent = cloudwatch()
         .await
