@@ -1,26 +1,29 @@
 #!/usr/bin/env bash
-# The main job end to end with no AWS account: start the local emulator, then plan,
-# apply, show outputs, re-plan (no changes) and destroy a stack (default stacks/demo).
+# The main job end to end with no AWS account: start the local emulator, build the Rust
+# ingest Lambda with cargo-lambda, then plan, apply, show the outputs, re-plan (no
+# changes) and destroy the campus sensor stack (env dev). KEEP=1 skips the destroy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-STACK="${1:-stacks/demo}"
+STACK="${1:-stacks/campus}"
 export THINGFORM_CACHE="${THINGFORM_CACHE:-$HOME/.cache/thingform}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$THINGFORM_CACHE/target}"
 
 cargo build --quiet --bin thingform
 TF="$CARGO_TARGET_DIR/debug/thingform"
+PATH="$(scripts/cargo-lambda.sh):$PATH"
+export PATH
 eval "$(scripts/emulator.sh env)"
 echo "== emulator at $AWS_ENDPOINT_URL (region $AWS_REGION)"
 
-echo "== thingform plan $STACK"
-"$TF" plan "$STACK"
-echo "== thingform apply -auto-approve $STACK"
-"$TF" apply -auto-approve "$STACK"
-echo "== thingform output"
-(cd "$STACK" && "$TF" output)
-echo "== thingform plan -detailed-exitcode $STACK (expect no changes)"
-"$TF" plan -detailed-exitcode "$STACK"
+echo "== thingform plan -w dev -var env=dev $STACK"
+"$TF" plan -w dev -var env=dev "$STACK"
+echo "== thingform apply -auto-approve -w dev -var env=dev $STACK   (builds lambdas/ingest first)"
+"$TF" apply -auto-approve -w dev -var env=dev "$STACK"
+echo "== thingform output -w dev"
+"$TF" output -w dev -dir "$STACK"
+echo "== thingform apply again: nothing to change"
+"$TF" apply -auto-approve -w dev -var env=dev "$STACK"
 if [[ "${KEEP:-0}" != "1" ]]; then
-  echo "== thingform destroy -auto-approve $STACK"
-  "$TF" destroy -auto-approve "$STACK"
+  echo "== thingform destroy -auto-approve -w dev -var env=dev $STACK"
+  "$TF" destroy -auto-approve -w dev -var env=dev "$STACK"
 fi

@@ -7,6 +7,7 @@ mod campus;
 mod compute;
 mod dynamodb;
 mod engine;
+mod examples;
 mod iot;
 mod s3;
 mod sns;
