@@ -1,6 +1,7 @@
 //! The command line: argument parsing (Terraform's single-dash flags accepted), terminal
 //! and JSON rendering, the approval prompt, Ctrl-C, and exit codes.
 
+pub mod backend;
 pub mod render;
 
 use crate::address::Address;
@@ -12,6 +13,7 @@ use crate::provider::{Provider, resource_type};
 use crate::state::local::LocalBackend;
 use crate::state::{LockError, State, StateStore};
 use crate::value::Value;
+use backend::Backend;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -54,6 +56,9 @@ pub struct StateFlags {
         value_name = "NAME"
     )]
     pub workspace: Option<String>,
+    /// Override a backend setting (KEY=VALUE) or load settings from a file; repeatable
+    #[arg(long = "backend-config", value_name = "KEY=VALUE|FILE")]
+    pub backend_config: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -68,6 +73,9 @@ pub struct PlanFlags {
     /// Read live AWS state before planning (default true)
     #[arg(long = "refresh", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub refresh: bool,
+    /// Only update the state to match AWS (accept drift); change nothing in AWS
+    #[arg(long = "refresh-only")]
+    pub refresh_only: bool,
     /// How many AWS operations run at once
     #[arg(long = "parallelism", default_value_t = 10)]
     pub parallelism: usize,
@@ -86,6 +94,11 @@ pub struct PlanFlags {
 pub enum Command {
     /// Prepare a stack directory (creates .thingform/)
     Init {
+        #[command(flatten)]
+        state: StateFlags,
+        /// Copy an existing local state into a newly configured backend without asking
+        #[arg(long = "force-copy", alias = "migrate-state")]
+        force_copy: bool,
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
@@ -239,6 +252,46 @@ pub enum StateCommand {
         dir: PathBuf,
         /// Only addresses starting with these
         filter: Vec<String>,
+    },
+    /// Forget instances without destroying them in AWS
+    Rm {
+        #[command(flatten)]
+        state: StateFlags,
+        #[arg(long = "dir", default_value = ".")]
+        dir: PathBuf,
+        #[arg(long = "dry-run")]
+        dry_run: bool,
+        #[arg(required = true)]
+        addresses: Vec<String>,
+    },
+    /// Rename an instance or a whole resource in the state (after renaming it in the stack)
+    Mv {
+        #[command(flatten)]
+        state: StateFlags,
+        #[arg(long = "dir", default_value = ".")]
+        dir: PathBuf,
+        #[arg(long = "dry-run")]
+        dry_run: bool,
+        from: String,
+        to: String,
+    },
+    /// Print the current state as JSON
+    Pull {
+        #[command(flatten)]
+        state: StateFlags,
+        #[arg(long = "dir", default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Replace the stored state with a file (e.g. errored.tfstate.json)
+    Push {
+        #[command(flatten)]
+        state: StateFlags,
+        #[arg(long = "dir", default_value = ".")]
+        dir: PathBuf,
+        /// Push even an older serial or another lineage
+        #[arg(long = "force")]
+        force: bool,
+        file: PathBuf,
     },
     /// Show one resource's attributes
     Show {
@@ -406,14 +459,20 @@ fn load_stack(dir: &Path, vars: &VarFlags, ws: &str) -> anyhow::Result<Stack> {
     Ok(stack)
 }
 
-fn backend(dir: &Path, flags: &StateFlags) -> LocalBackend {
+/// The state backend for a stack directory: `-state`, else the `terraform { backend }`
+/// block, else the local file of the current workspace.
+async fn open_backend(dir: &Path, flags: &StateFlags) -> anyhow::Result<Backend> {
     let ws = current_workspace(dir, flags.workspace.as_deref());
-    LocalBackend::new(
-        flags
-            .state
-            .clone()
-            .unwrap_or_else(|| workspace_dir(dir, &ws).join("state.json")),
-    )
+    let module = crate::config::load_dir(dir).ok();
+    backend::open(backend::BackendChoice {
+        dir,
+        workspace: &ws,
+        state_flag: flags.state.as_deref(),
+        overrides: &flags.backend_config,
+        terraform: module.as_ref().and_then(|m| m.terraform.as_ref()),
+        local_default: workspace_dir(dir, &ws).join("state.json"),
+    })
+    .await
 }
 
 async fn configure_provider(stack: &Stack) -> anyhow::Result<Provider> {
@@ -570,15 +629,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             println!("thingform v{}", env!("CARGO_PKG_VERSION"));
             Ok(0)
         }
-        Command::Init { dir } => {
-            crate::config::load_dir(&dir).map_err(anyhow::Error::new)?;
-            std::fs::create_dir_all(dir.join(".thingform"))?;
-            println!(
-                "thingform has been successfully initialized in {}.",
-                dir.display()
-            );
-            Ok(0)
-        }
+        Command::Init {
+            state,
+            force_copy,
+            dir,
+        } => init(&dir, &state, force_copy).await,
         Command::Validate { json, dir, .. } => {
             match Stack::load(&dir, &[], &current_workspace(&dir, None)) {
                 Ok((_, warnings)) => {
@@ -618,19 +673,20 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 &flags.vars,
                 &current_workspace(&dir, flags.state.workspace.as_deref()),
             )?;
-            let be = backend(&dir, &flags.state);
+            let be = open_backend(&dir, &flags.state).await?;
             let _lock = if flags.state.lock {
-                Some(be.lock("plan")?)
+                Some(be.lock("plan").await?)
             } else {
                 None
             };
-            let prior = be.read()?.unwrap_or_default();
+            let prior = be.read().await?.unwrap_or_default();
             let provider = configure_provider(&stack).await?;
             let opts = PlanOptions {
                 destroy,
                 refresh: flags.refresh,
                 targets: parse_targets(&flags.targets)?,
                 parallelism: flags.parallelism,
+                refresh_only: flags.refresh_only,
             };
             let ui = ui_for(flags.json);
             let plan = engine::plan(&stack, &prior, &provider, &opts, ui.as_ref()).await?;
@@ -692,7 +748,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             dir,
             ..
         } => {
-            let st = backend(&dir, &state).read()?.unwrap_or_default();
+            let st = open_backend(&dir, &state)
+                .await?
+                .read()
+                .await?
+                .unwrap_or_default();
             match name {
                 Some(n) => {
                     let o = st.outputs.get(&n).ok_or_else(|| {
@@ -746,7 +806,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::State { command } => match command {
             StateCommand::List { state, dir, filter } => {
-                let st = backend(&dir, &state).read()?.unwrap_or_default();
+                let st = open_backend(&dir, &state)
+                    .await?
+                    .read()
+                    .await?
+                    .unwrap_or_default();
                 for r in &st.resources {
                     let a = r.address.to_string();
                     if filter.is_empty() || filter.iter().any(|f| a.starts_with(f.as_str())) {
@@ -755,12 +819,151 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 }
                 Ok(0)
             }
+            StateCommand::Rm {
+                state,
+                dir,
+                dry_run,
+                addresses,
+            } => {
+                let be = open_backend(&dir, &state).await?;
+                let _lock = if state.lock {
+                    Some(be.lock("state rm").await?)
+                } else {
+                    None
+                };
+                let mut st = be.read().await?.unwrap_or_default();
+                let mut removed = vec![];
+                for a in &addresses {
+                    let before = st.resources.len();
+                    let matched: Vec<Address> = st
+                        .resources
+                        .iter()
+                        .filter(|r| address_matches(&r.address, a))
+                        .map(|r| r.address.clone())
+                        .collect();
+                    if matched.is_empty() {
+                        anyhow::bail!(
+                            "no instance matches {a} in the state; see `thingform state list`"
+                        );
+                    }
+                    st.resources.retain(|r| !matched.contains(&r.address));
+                    debug_assert!(st.resources.len() < before);
+                    removed.extend(matched);
+                }
+                for a in &removed {
+                    println!("{} {a}", if dry_run { "Would remove" } else { "Removed" });
+                }
+                if !dry_run {
+                    st.serial += 1;
+                    be.backup()?;
+                    be.write(&st).await?;
+                    println!(
+                        "Successfully removed {} resource instance(s). They still exist in AWS; thingform no longer manages them.",
+                        removed.len()
+                    );
+                }
+                Ok(0)
+            }
+            StateCommand::Mv {
+                state,
+                dir,
+                dry_run,
+                from,
+                to,
+            } => {
+                let be = open_backend(&dir, &state).await?;
+                let _lock = if state.lock {
+                    Some(be.lock("state mv").await?)
+                } else {
+                    None
+                };
+                let mut st = be.read().await?.unwrap_or_default();
+                let moves = plan_moves(&st, &from, &to)?;
+                for (a, b) in &moves {
+                    println!("{}Move {a} to {b}", if dry_run { "Would " } else { "" });
+                }
+                if !dry_run {
+                    for (a, b) in &moves {
+                        if let Some(r) = st.resources.iter_mut().find(|r| &r.address == a) {
+                            r.address = b.clone();
+                            r.name = b.resource.name.clone();
+                            r.index_key = b.key.clone();
+                        }
+                    }
+                    st.resources.sort_by(|a, b| a.address.cmp(&b.address));
+                    st.serial += 1;
+                    be.backup()?;
+                    be.write(&st).await?;
+                    println!("Successfully moved {} object(s).", moves.len());
+                }
+                Ok(0)
+            }
+            StateCommand::Pull { state, dir } => {
+                let st = open_backend(&dir, &state)
+                    .await?
+                    .read()
+                    .await?
+                    .unwrap_or_default();
+                print!("{}", st.to_json_pretty());
+                Ok(0)
+            }
+            StateCommand::Push {
+                state,
+                dir,
+                force,
+                file,
+            } => {
+                let text = std::fs::read_to_string(&file)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+                let mut incoming = State::parse(&text, &file.display().to_string())?;
+                let be = open_backend(&dir, &state).await?;
+                let _lock = if state.lock {
+                    Some(be.lock("state push").await?)
+                } else {
+                    None
+                };
+                if let Some(current) = be.read().await? {
+                    let empty = current.resources.is_empty() && current.serial == 0;
+                    if !force && !empty && current.lineage != incoming.lineage {
+                        anyhow::bail!(
+                            "{} belongs to another state (lineage {}) than {} (lineage {}); pushing it would replace unrelated state. Use -force if you are sure",
+                            file.display(),
+                            incoming.lineage,
+                            be.describe(),
+                            current.lineage
+                        );
+                    }
+                    if !force && incoming.serial < current.serial {
+                        anyhow::bail!(
+                            "{} has serial {}, older than the stored state's {}; it would lose newer changes. Use -force if you are sure",
+                            file.display(),
+                            incoming.serial,
+                            current.serial
+                        );
+                    }
+                    // Plans made against the replaced state must be refused.
+                    incoming.serial = incoming.serial.max(current.serial + 1);
+                }
+                be.push(&incoming).await?;
+                println!(
+                    "Pushed {} ({} resources, serial {}) to {}.",
+                    file.display(),
+                    incoming.resources.len(),
+                    incoming.serial,
+                    be.describe()
+                );
+                Ok(0)
+            }
             StateCommand::Show {
                 state,
                 dir,
                 address,
             } => {
-                let st = backend(&dir, &state).read()?.unwrap_or_default();
+                let st = open_backend(&dir, &state)
+                    .await?
+                    .read()
+                    .await?
+                    .unwrap_or_default();
                 let addr: Address = address.parse().map_err(|e: String| anyhow::anyhow!(e))?;
                 let r = st.get(&addr).ok_or_else(|| {
                     anyhow::anyhow!("no instance {addr} in the state; see `thingform state list`")
@@ -795,13 +998,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             }
             let t = resource_type(&addr.resource.rtype)
                 .ok_or_else(|| anyhow::anyhow!("unsupported type {}", addr.resource.rtype))?;
-            let be = backend(&dir, &state);
+            let be = open_backend(&dir, &state).await?;
             let _lock = if state.lock {
-                Some(be.lock("import")?)
+                Some(be.lock("import").await?)
             } else {
                 None
             };
-            let mut st = be.read()?.unwrap_or_default();
+            let mut st = be.read().await?.unwrap_or_default();
             if st.get(&addr).is_some() {
                 anyhow::bail!(
                     "{addr} is already managed by thingform; `thingform state show {addr}` shows it"
@@ -840,7 +1043,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             });
             st.serial += 1;
             be.backup()?;
-            be.write(&st)?;
+            be.write(&st).await?;
             println!(
                 "{addr}: Import prepared!\n\nImport successful!\n\nThe resources that were imported are shown above. These resources are now in your thingform state and will henceforth be managed by thingform."
             );
@@ -852,11 +1055,109 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             dir,
             ..
         } => {
-            backend(&dir, &state).force_unlock(&lock_id)?;
+            open_backend(&dir, &state)
+                .await?
+                .force_unlock(&lock_id)
+                .await?;
             println!("thingform state has been successfully unlocked!");
             Ok(0)
         }
     }
+}
+
+/// `aws_x.y` matches every instance of the resource; `aws_x.y["k"]` exactly one.
+fn address_matches(a: &Address, pattern: &str) -> bool {
+    let text = a.to_string();
+    text == pattern || (!pattern.contains('[') && a.resource.to_string() == pattern)
+}
+
+/// The (from, to) pairs of a `state mv`.
+fn plan_moves(st: &State, from: &str, to: &str) -> anyhow::Result<Vec<(Address, Address)>> {
+    let from_addr: Address = from.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let to_addr: Address = to.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    if from_addr.resource.rtype != to_addr.resource.rtype {
+        anyhow::bail!("cannot move {from} to {to}: the resource types differ");
+    }
+    let moves: Vec<(Address, Address)> = if from_addr.key.is_some() || to_addr.key.is_some() {
+        st.get(&from_addr)
+            .map(|_| vec![(from_addr.clone(), to_addr.clone())])
+            .unwrap_or_default()
+    } else {
+        st.resources
+            .iter()
+            .filter(|r| r.address.resource == from_addr.resource)
+            .map(|r| {
+                (
+                    r.address.clone(),
+                    to_addr.resource.instance(r.address.key.clone()),
+                )
+            })
+            .collect()
+    };
+    if moves.is_empty() {
+        anyhow::bail!("no instance matches {from} in the state; see `thingform state list`");
+    }
+    for (_, b) in &moves {
+        if st.get(b).is_some() {
+            anyhow::bail!("cannot move to {b}: the state already has an instance there");
+        }
+    }
+    Ok(moves)
+}
+
+/// Prepares a stack directory; with a remote backend newly configured, offers to copy
+/// the existing local state into it.
+async fn init(dir: &Path, flags: &StateFlags, force_copy: bool) -> anyhow::Result<i32> {
+    let module = crate::config::load_dir(dir).map_err(anyhow::Error::new)?;
+    std::fs::create_dir_all(dir.join(".thingform"))?;
+    let be = open_backend(dir, flags).await?;
+    if let Backend::Remote(_) = &be {
+        let ws = current_workspace(dir, flags.workspace.as_deref());
+        let local = LocalBackend::new(workspace_dir(dir, &ws).join("state.json"));
+        if let Some(local_state) = local.read()?.filter(|s| !s.resources.is_empty()) {
+            let _lock = be.lock("init").await?;
+            match be.read().await? {
+                Some(remote) if !remote.resources.is_empty() => {
+                    eprintln!(
+                        "Warning: both {} and {} hold state; the remote one is used. Compare them with `thingform state pull` before deleting the local file.",
+                        local.path.display(),
+                        be.describe()
+                    );
+                }
+                _ => {
+                    let copy = force_copy
+                        || confirm(&format!(
+                            "Do you want to copy existing state to the new backend?\n  {} holds {} resources; the backend {} is empty.",
+                            local.path.display(),
+                            local_state.resources.len(),
+                            be.describe()
+                        ))?;
+                    if copy {
+                        be.push(&local_state).await?;
+                        let moved = local.path.with_extension("json.migrated");
+                        std::fs::rename(&local.path, &moved)?;
+                        println!(
+                            "Copied the state to {}; the local copy was kept as {}.",
+                            be.describe(),
+                            moved.display()
+                        );
+                    } else {
+                        println!(
+                            "State not copied; the backend {} starts empty.",
+                            be.describe()
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let _ = module;
+    println!(
+        "thingform has been successfully initialized in {} (state: {}).",
+        dir.display(),
+        be.describe()
+    );
+    Ok(0)
 }
 
 fn list_workspaces(dir: &Path) -> Vec<String> {
@@ -964,19 +1265,20 @@ async fn plan_and_apply(
         &flags.vars,
         &current_workspace(dir, flags.state.workspace.as_deref()),
     )?);
-    let be = backend(dir, &flags.state);
+    let be = open_backend(dir, &flags.state).await?;
     let _lock = if flags.state.lock {
-        Some(be.lock(if destroy { "destroy" } else { "apply" })?)
+        Some(be.lock(if destroy { "destroy" } else { "apply" }).await?)
     } else {
         None
     };
-    let prior = be.read()?.unwrap_or_default();
+    let prior = be.read().await?.unwrap_or_default();
     let provider = Arc::new(configure_provider(&stack).await?);
     let opts = PlanOptions {
         destroy,
         refresh: flags.refresh,
         targets: parse_targets(&flags.targets)?,
         parallelism: flags.parallelism,
+        refresh_only: flags.refresh_only,
     };
     let ui = ui_for(flags.json);
     let plan = engine::plan(&stack, &prior, &provider, &opts, ui.as_ref()).await?;
@@ -1003,15 +1305,7 @@ async fn plan_and_apply(
         }
     }
     be.backup()?;
-    run_apply(
-        Arc::new(plan),
-        Some(stack),
-        provider,
-        Arc::new(be),
-        flags,
-        ui,
-    )
-    .await
+    run_apply(Arc::new(plan), Some(stack), provider, be.store(), flags, ui).await
 }
 
 async fn run_apply(
@@ -1115,13 +1409,13 @@ async fn apply_saved(path: &Path, flags: &PlanFlags) -> anyhow::Result<i32> {
     }
     let mut state_flags = flags.state.clone();
     state_flags.workspace = Some(plan.workspace.clone());
-    let be = backend(&plan.stack_dir, &state_flags);
+    let be = open_backend(&plan.stack_dir, &state_flags).await?;
     let _lock = if flags.state.lock {
-        Some(be.lock("apply")?)
+        Some(be.lock("apply").await?)
     } else {
         None
     };
-    let current = be.read()?.unwrap_or_else(State::new);
+    let current = be.read().await?.unwrap_or_else(State::new);
     let fresh_state = current.serial == 0 && current.resources.is_empty() && plan.state_serial == 0;
     if !fresh_state
         && (current.lineage != plan.state_lineage || current.serial != plan.state_serial)
@@ -1144,7 +1438,7 @@ async fn apply_saved(path: &Path, flags: &PlanFlags) -> anyhow::Result<i32> {
         Arc::new(plan),
         Some(stack),
         provider,
-        Arc::new(be),
+        be.store(),
         flags,
         ui_for(flags.json),
     )

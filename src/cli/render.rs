@@ -30,6 +30,13 @@ fn heading(c: &ResourceChange) -> String {
         Action::NoOp => "has no changes".to_string(),
     };
     let mut s = format!("  # {} {what}", c.address);
+    if let Some(id) = &c.importing {
+        s = if c.action == Action::NoOp {
+            format!("  # {} will be imported (id {id:?})", c.address)
+        } else {
+            format!("{s}\n  # (imported from id {id:?})")
+        };
+    }
     if let Some(r) = &c.reason
         && c.action == Action::Delete
         && r != "destroy"
@@ -434,10 +441,18 @@ pub fn plan_human(plan: &Plan) -> String {
         }
         s.push('\n');
     }
+    if plan.refresh_only {
+        if plan.drift.is_empty() {
+            s.push_str("\nNo changes. Your infrastructure still matches the state.\n");
+        } else {
+            s.push_str("This is a refresh-only plan, so thingform will not take any actions to undo these. If you were expecting these changes then you can apply this plan to record the updated values in the state without changing any remote objects.\n");
+        }
+        return s;
+    }
     let changes: Vec<&ResourceChange> = plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::NoOp)
+        .filter(|c| c.action != Action::NoOp || c.importing.is_some())
         .collect();
     let outputs: Vec<&OutputChange> = plan.outputs.iter().filter(|o| o.changed).collect();
     if changes.is_empty() {
@@ -479,10 +494,22 @@ pub fn plan_human(plan: &Plan) -> String {
         s.push('\n');
     }
     let (add, change, destroy) = plan.counts();
-    let _ = writeln!(
-        s,
-        "Plan: {add} to add, {change} to change, {destroy} to destroy."
-    );
+    let imports = plan
+        .changes
+        .iter()
+        .filter(|c| c.importing.is_some())
+        .count();
+    if imports > 0 {
+        let _ = writeln!(
+            s,
+            "Plan: {imports} to import, {add} to add, {change} to change, {destroy} to destroy."
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "Plan: {add} to add, {change} to change, {destroy} to destroy."
+        );
+    }
     if !outputs.is_empty() {
         s.push_str("\nChanges to Outputs:\n");
         for o in outputs {
@@ -542,6 +569,9 @@ pub fn plan_json(plan: &Plan) -> Json {
             }
             if c.deposed {
                 j["deposed"] = json!("deposed");
+            }
+            if let Some(id) = &c.importing {
+                j["change"]["importing"] = json!({ "id": id });
             }
             if c.action.is_replace() {
                 j["action_reason"] = json!(if c.reason.is_some() {

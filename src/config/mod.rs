@@ -106,6 +106,15 @@ pub struct Module {
     pub outputs: BTreeMap<String, Output>,
     pub provider: Option<BlockNode>,
     pub terraform: Option<BlockNode>,
+    /// `import { to = ADDRESS, id = "..." }` blocks.
+    pub imports: Vec<ImportBlock>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ImportBlock {
+    pub to: crate::address::Address,
+    pub id: Attr,
+    pub loc: Loc,
 }
 
 /// Loads every `*.tf` and `*.hcl` file of `dir` (not `*.tfvars`), sorted by name.
@@ -422,6 +431,17 @@ fn add_blocks(module: &mut Module, root: BlockNode, diags: &mut Diagnostics) {
                 module.provider = Some(block);
             }
             "terraform" | "thingform" => module.terraform = Some(block),
+            "import" => {
+                let to = block.attr("to").and_then(|a| hcl::format::to_string(&a.expr).ok()).and_then(|t| t.trim().parse().ok());
+                match (to, block.attr("id")) {
+                    (Some(to), Some(id)) => module.imports.push(ImportBlock { to, id: id.clone(), loc: block.loc.clone() }),
+                    _ => diags.push(Diagnostic::error(
+                        "Invalid import block",
+                        "Write it as import { to = aws_iot_thing.sensor  id = \"sensor-1\" }: `to` a resource address, `id` the object's id.",
+                        Some(&block.loc),
+                    )),
+                }
+            }
             other => diags.push(Diagnostic::error(
                 "Unsupported block type",
                 format!(

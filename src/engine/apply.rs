@@ -43,7 +43,7 @@ impl ApplyReport {
 }
 
 struct Shared {
-    state: Mutex<State>,
+    state: tokio::sync::Mutex<State>,
     /// The latest value of every instance, for evaluating the ones that refer to it.
     values: Mutex<BTreeMap<Address, Value>>,
     store: Arc<dyn StateStore>,
@@ -51,19 +51,25 @@ struct Shared {
     data: BTreeMap<String, Json>,
     /// Operations that must not overlap (see `ResourceType::serialization_key`).
     serial_locks: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Set once a state write failed: nothing new starts, since it could not be recorded.
+    state_write_failed: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
     /// Applies `f` to the state and writes it (serial + 1), under one lock so writes
     /// never interleave.
-    fn update(&self, f: impl FnOnce(&mut State)) -> anyhow::Result<()> {
-        let mut s = self
-            .state
-            .lock()
-            .map_err(|_| anyhow::anyhow!("state lock poisoned"))?;
+    async fn update(&self, f: impl FnOnce(&mut State)) -> anyhow::Result<()> {
+        // An async lock: a task waiting for it never blocks a runtime worker, so the
+        // write (which may be an S3 request) always makes progress.
+        let mut s = self.state.lock().await;
         f(&mut s);
         s.serial += 1;
-        self.store.write(&s)
+        let r = self.store.write(&s).await;
+        if r.is_err() {
+            self.state_write_failed
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        r
     }
 }
 
@@ -448,7 +454,7 @@ async fn create(
         planned: planned.clone(),
         started_at: chrono::Utc::now().to_rfc3339(),
     };
-    shared.update(|s| s.pending.push(pending))?;
+    shared.update(|s| s.pending.push(pending)).await?;
     let result = with_progress(
         ui,
         &change.address,
@@ -465,10 +471,12 @@ async fn create(
                 .unwrap_or_default();
             keep_local_only(t, &mut attrs, planned);
             let rs = resource_state(change, attrs.clone(), false);
-            shared.update(|s| {
-                forget_pending(s);
-                s.upsert(rs);
-            })?;
+            shared
+                .update(|s| {
+                    forget_pending(s);
+                    s.upsert(rs);
+                })
+                .await?;
             Ok(attrs)
         }
         Err(e) => {
@@ -476,12 +484,14 @@ async fn create(
                 let mut attrs = p.attrs.clone();
                 keep_local_only(t, &mut attrs, planned);
                 let rs = resource_state(change, attrs, true);
-                shared.update(|s| {
-                    forget_pending(s);
-                    s.upsert(rs);
-                })?;
+                shared
+                    .update(|s| {
+                        forget_pending(s);
+                        s.upsert(rs);
+                    })
+                    .await?;
             } else {
-                shared.update(forget_pending)?;
+                shared.update(forget_pending).await?;
             }
             Err(e)
         }
@@ -527,7 +537,7 @@ async fn run_change(
         shared
             .state
             .lock()
-            .map_err(|_| anyhow::anyhow!("state lock poisoned"))?
+            .await
             .get(&change.address)
             .map(|r| r.attributes.clone())
     };
@@ -575,7 +585,7 @@ async fn run_change(
                 .unwrap_or_default();
             keep_local_only(t, &mut attrs, &planned);
             let rs = resource_state(&change, attrs.clone(), false);
-            shared.update(|s| s.upsert(rs))?;
+            shared.update(|s| s.upsert(rs)).await?;
             set_value(&attrs);
             Ok(id_of(t, &attrs))
         }
@@ -591,14 +601,16 @@ async fn run_change(
             .await?;
             let deposed = change.deposed;
             let addr = change.address.clone();
-            shared.update(|s| {
-                if deposed {
-                    s.deposed
-                        .retain(|d| !(d.address == addr && d.attributes == prior));
-                } else {
-                    s.remove(&addr);
-                }
-            })?;
+            shared
+                .update(|s| {
+                    if deposed {
+                        s.deposed
+                            .retain(|d| !(d.address == addr && d.attributes == prior));
+                    } else {
+                        s.remove(&addr);
+                    }
+                })
+                .await?;
             if let Ok(mut v) = shared.values.lock()
                 && !deposed
             {
@@ -616,9 +628,11 @@ async fn run_change(
                 t.delete(&provider, &prior),
             )
             .await?;
-            shared.update(|s| {
-                s.remove(&change.address);
-            })?;
+            shared
+                .update(|s| {
+                    s.remove(&change.address);
+                })
+                .await?;
             Ok(None)
         }
         Action::DeleteThenCreate => {
@@ -633,10 +647,12 @@ async fn run_change(
                 prior.ok_or_else(|| anyhow::anyhow!("{} is not in state", change.address))?;
             // The old object moves to the deposed list before the new one takes its address.
             let old = resource_state(&change, prior, false);
-            shared.update(|s| {
-                s.remove(&change.address);
-                s.deposed.push(old);
-            })?;
+            shared
+                .update(|s| {
+                    s.remove(&change.address);
+                    s.deposed.push(old);
+                })
+                .await?;
             let attrs = create(&shared, &provider, ui, &change, &planned, Action::Create).await?;
             set_value(&attrs);
             Ok(id_of(t, &attrs))
@@ -651,10 +667,12 @@ async fn run_change(
             )
             .await?;
             let addr = change.address.clone();
-            shared.update(|s| {
-                s.deposed
-                    .retain(|d| !(d.address == addr && d.attributes == old))
-            })?;
+            shared
+                .update(|s| {
+                    s.deposed
+                        .retain(|d| !(d.address == addr && d.attributes == old))
+                })
+                .await?;
             Ok(None)
         }
     }
@@ -686,14 +704,15 @@ pub async fn apply(
         }
     }
     let shared = Arc::new(Shared {
-        state: Mutex::new(start_state),
+        state: tokio::sync::Mutex::new(start_state),
         values: Mutex::new(values),
         store,
         data: plan.data.clone(),
         serial_locks: Mutex::new(BTreeMap::new()),
+        state_write_failed: std::sync::atomic::AtomicBool::new(false),
     });
     // The refreshed state is recorded first, as Terraform does.
-    shared.update(|_| {})?;
+    shared.update(|_| {}).await?;
 
     let graph = apply_graph(&plan.changes);
     let mut indegree: BTreeMap<usize, usize> = graph
@@ -712,7 +731,12 @@ pub async fn apply(
     let parallelism = opts.parallelism.max(1);
     let mut interrupted = *interrupt.borrow();
     loop {
-        while running < parallelism && !interrupted {
+        while running < parallelism
+            && !interrupted
+            && !shared
+                .state_write_failed
+                .load(std::sync::atomic::Ordering::SeqCst)
+        {
             let Some(k) = ready.pop_first() else { break };
             let (i, part) = unstep(k);
             let change = plan.changes[i].clone();
@@ -792,9 +816,15 @@ pub async fn apply(
     }
     report.warnings = provider.take_warnings();
 
-    // Outputs, from the final values.
+    // Outputs, from the final values (unless the state can no longer be written).
+    if shared
+        .state_write_failed
+        .load(std::sync::atomic::Ordering::SeqCst)
+    {
+        return Ok(report);
+    }
     if plan.destroy {
-        shared.update(|s| s.outputs.clear())?;
+        shared.update(|s| s.outputs.clear()).await?;
     } else if let Some(stack) = &stack {
         let values = shared
             .values
@@ -817,7 +847,7 @@ pub async fn apply(
             }
         }
         report.outputs = outputs.clone();
-        shared.update(|s| s.outputs = outputs)?;
+        shared.update(|s| s.outputs = outputs).await?;
     }
     Ok(report)
 }
@@ -838,6 +868,7 @@ mod tests {
             replace_paths: vec![],
             reason: None,
             depends_on: deps.iter().map(|d| d.parse().unwrap()).collect(),
+            importing: None,
             deposed: false,
             notes: vec![],
         }

@@ -63,6 +63,9 @@ pub struct ResourceChange {
     pub reason: Option<String>,
     /// Instances this one depends on (config references, or state for orphans).
     pub depends_on: Vec<Address>,
+    /// Set when the plan imports this object (the id it is imported by).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub importing: Option<String>,
     /// For a deposed object left by an interrupted create_before_destroy.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deposed: bool,
@@ -153,11 +156,18 @@ pub struct Plan {
     /// Data source results read during plan, by address.
     #[serde(default)]
     pub data: BTreeMap<String, Json>,
+    /// A refresh-only plan: it only records drift in the state.
+    #[serde(default)]
+    pub refresh_only: bool,
 }
 
 impl Plan {
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp)
+        if self.refresh_only {
+            return !self.drift.is_empty();
+        }
+        self.changes.iter().any(|c| c.importing.is_some())
+            || self.changes.iter().any(|c| c.action != Action::NoOp)
             || self.outputs.iter().any(|o| o.changed)
     }
     pub fn counts(&self) -> (usize, usize, usize) {
@@ -186,6 +196,8 @@ pub struct PlanOptions {
     pub refresh: bool,
     pub targets: Vec<Address>,
     pub parallelism: usize,
+    /// Only accept drift into the state: no changes to AWS.
+    pub refresh_only: bool,
 }
 
 impl Default for PlanOptions {
@@ -195,6 +207,7 @@ impl Default for PlanOptions {
             refresh: true,
             targets: vec![],
             parallelism: 10,
+            refresh_only: false,
         }
     }
 }
@@ -325,6 +338,76 @@ pub async fn plan(
     } else {
         (prior.clone(), vec![])
     };
+    // import {} blocks: read each object that is not tracked yet and plan with it as prior.
+    let mut refreshed = refreshed;
+    let mut imported: BTreeMap<Address, String> = BTreeMap::new();
+    if !opts.destroy {
+        let scope = stack.base_scope();
+        let mut diags = Diagnostics::default();
+        for ib in &stack.module.imports {
+            if refreshed.get(&ib.to).is_some() {
+                continue;
+            }
+            if !stack.module.resources.contains_key(&ib.to.resource) {
+                diags.push(Diagnostic::error(
+                    "Import to an undeclared resource",
+                    format!("import block targets {}, which the stack does not declare; add a resource block for it", ib.to),
+                    Some(&ib.loc),
+                ));
+                continue;
+            }
+            let id = match scope.eval(&ib.id.expr).map(|v| v.to_template_string()) {
+                Ok(Some(id)) => id,
+                _ => {
+                    diags.push(Diagnostic::error(
+                        "Invalid import id",
+                        "The id must be a string known at plan time (variables and literals).",
+                        Some(&ib.id.loc),
+                    ));
+                    continue;
+                }
+            };
+            let t = rtype(&ib.to.resource.rtype)?;
+            match t.read(provider, &t.import_attrs(&id)).await {
+                Ok(Some(attrs)) => {
+                    let mut attrs = normalize_json(&Json::Object(attrs), &t.schema().block)
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default();
+                    for a in t.schema().block.attrs.iter().filter(|a| a.local_only) {
+                        attrs.insert(a.name.to_string(), a.default.clone().unwrap_or(Json::Null));
+                    }
+                    refreshed.upsert(ResourceState {
+                        address: ib.to.clone(),
+                        mode: Mode::Managed,
+                        rtype: ib.to.resource.rtype.clone(),
+                        name: ib.to.resource.name.clone(),
+                        index_key: ib.to.key.clone(),
+                        attributes: attrs,
+                        dependencies: vec![],
+                        tainted: false,
+                    });
+                    imported.insert(ib.to.clone(), id);
+                }
+                Ok(None) => diags.push(Diagnostic::error(
+                    "Cannot import non-existent remote object",
+                    format!(
+                        "No {} with id {id:?} exists; check the id.",
+                        ib.to.resource.rtype
+                    ),
+                    Some(&ib.loc),
+                )),
+                Err(e) => diags.push(Diagnostic::error(
+                    "Import failed",
+                    format!("{}: {e:#}", ib.to),
+                    Some(&ib.loc),
+                )),
+            }
+        }
+        if diags.has_errors() {
+            return Err(anyhow::Error::new(diags));
+        }
+    }
     let target_ids: Option<BTreeSet<ResourceId>> = if opts.targets.is_empty() {
         None
     } else {
@@ -377,7 +460,7 @@ pub async fn plan(
     let mut in_config: BTreeSet<Address> = BTreeSet::new();
     let mut data_results: BTreeMap<String, Json> = BTreeMap::new();
 
-    if !opts.destroy {
+    if !opts.destroy && !opts.refresh_only {
         let mut scope = stack.base_scope();
         scope.root_map("local");
         let mut instance_addrs: BTreeMap<ResourceId, Vec<Address>> = BTreeMap::new();
@@ -551,7 +634,7 @@ pub async fn plan(
     }
 
     // Instances in state that the configuration no longer declares are deleted.
-    for r in &refreshed.resources {
+    for r in refreshed.resources.iter().filter(|_| !opts.refresh_only) {
         if in_config.contains(&r.address)
             || r.mode != Mode::Managed
             || !instance_targeted(&r.address)
@@ -590,6 +673,7 @@ pub async fn plan(
                 .iter()
                 .filter_map(|d| d.parse().ok())
                 .collect(),
+            importing: None,
             deposed: false,
             notes: provider::resource_type(&r.rtype)
                 .and_then(|t| t.delete_note())
@@ -615,6 +699,7 @@ pub async fn plan(
                 "deposed object #{i} left by an interrupted create_before_destroy replacement"
             )),
             depends_on: vec![],
+            importing: None,
             deposed: true,
             notes: vec![],
         });
@@ -631,6 +716,9 @@ pub async fn plan(
         warnings.extend(c.notes.iter().cloned());
     }
     warnings.extend(provider.take_warnings());
+    for c in changes.iter_mut() {
+        c.importing = imported.get(&c.address).cloned();
+    }
     changes.sort_by(|a, b| a.address.cmp(&b.address));
     if opts.destroy {
         for (name, o) in &refreshed.outputs {
@@ -680,6 +768,7 @@ pub async fn plan(
         warnings,
         refreshed,
         data: data_results,
+        refresh_only: opts.refresh_only,
     })
 }
 
@@ -704,6 +793,7 @@ fn diff_instance(
         replace_paths: vec![],
         reason: None,
         depends_on: depends_on.clone(),
+        importing: None,
         deposed: false,
         notes: vec![],
     };

@@ -5,6 +5,7 @@
 //! Ctrl-C never loses track of an AWS object. This layer knows nothing about HCL or AWS.
 
 pub mod local;
+pub mod remote;
 
 use crate::address::{Address, InstanceKey, Mode};
 use serde::{Deserialize, Serialize};
@@ -68,12 +69,14 @@ pub struct State {
 }
 
 /// Where the engine writes state after every operation.
+#[async_trait::async_trait]
 pub trait StateStore: Send + Sync {
-    fn write(&self, state: &State) -> anyhow::Result<()>;
+    async fn write(&self, state: &State) -> anyhow::Result<()>;
 }
 
+#[async_trait::async_trait]
 impl StateStore for local::LocalBackend {
-    fn write(&self, state: &State) -> anyhow::Result<()> {
+    async fn write(&self, state: &State) -> anyhow::Result<()> {
         local::LocalBackend::write(self, state)
     }
 }

@@ -11,3 +11,4 @@ mod examples;
 mod iot;
 mod s3;
 mod sns;
+mod team;
