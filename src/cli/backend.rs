@@ -241,7 +241,7 @@ pub async fn open(c: BackendChoice<'_>) -> anyhow::Result<Backend> {
                 .unwrap_or(true);
             let lock_table: Option<Arc<dyn crate::state::remote::LockTable>> =
                 match s(&settings, "dynamodb_table") {
-                    Some(t) if !use_lockfile || settings.get("use_lockfile").is_none() => {
+                    Some(t) if !use_lockfile || !settings.contains_key("use_lockfile") => {
                         Some(Arc::new(DynamoDbLockTable {
                             provider,
                             table: t.to_string(),
