@@ -646,6 +646,24 @@ pub fn attributes_human(rtype: &str, name: &str, attrs: &serde_json::Map<String,
         + "\n"
 }
 
+/// An output value as Terraform prints it: short values on one line, collections one
+/// element per line.
 pub fn output_value(v: &Json) -> String {
-    literal(&Value::from_json(v), false)
+    fn pretty(v: &Value, indent: usize) -> String {
+        let pad = "  ".repeat(indent + 1);
+        let end = "  ".repeat(indent);
+        match v {
+            Value::Map(m) if !m.is_empty() => {
+                let w = m.keys().map(|k| key(k).len()).max().unwrap_or(0);
+                let body: Vec<String> = m.iter().map(|(k, x)| format!("{pad}{:w$} = {}", key(k), pretty(x, indent + 1))).collect();
+                format!("{{\n{}\n{end}}}", body.join("\n"))
+            }
+            Value::List(l) if l.len() > 1 => {
+                let body: Vec<String> = l.iter().map(|x| format!("{pad}{},", pretty(x, indent + 1))).collect();
+                format!("[\n{}\n{end}]", body.join("\n"))
+            }
+            other => literal(other, false),
+        }
+    }
+    pretty(&Value::from_json(v), 0)
 }
