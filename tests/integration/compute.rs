@@ -219,6 +219,12 @@ async fn statements(name: &str) -> Vec<String> {
 #[tokio::test]
 async fn lambda_function_and_permissions_full_lifecycle() {
     let p = unique("tffn");
+    if lane() == "localstack" {
+        // LocalStack Community offline (no Docker) leaves new functions Failed and cannot
+        // update or delete them; the Lambda types are tested against moto only.
+        eprintln!("SKIPPED in the LocalStack lane: offline LocalStack cannot update or delete Lambda functions");
+        return;
+    }
     let stack = TestStack::new(&lambda_stack(&p, 128, "info", 4));
     make_zip(&stack.path().join("fn.zip"), "v1");
     stack.apply();

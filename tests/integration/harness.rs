@@ -47,6 +47,12 @@ pub fn endpoint() -> &'static str {
 }
 
 /// A short random suffix so tests sharing one emulator never collide.
+/// Which emulator the tests run against: `moto` (default) or `localstack`.
+pub fn lane() -> String {
+    std::env::var("THINGFORM_TEST_LANE").unwrap_or_else(|_| "moto".into())
+}
+
+/// A short random suffix so tests sharing one emulator never collide.
 pub fn unique(prefix: &str) -> String {
     format!(
         "{prefix}-{}",

@@ -4,6 +4,7 @@
 mod harness;
 
 mod campus;
+mod campus_lite;
 mod compute;
 mod dynamodb;
 mod engine;
