@@ -655,11 +655,17 @@ pub fn output_value(v: &Json) -> String {
         match v {
             Value::Map(m) if !m.is_empty() => {
                 let w = m.keys().map(|k| key(k).len()).max().unwrap_or(0);
-                let body: Vec<String> = m.iter().map(|(k, x)| format!("{pad}{:w$} = {}", key(k), pretty(x, indent + 1))).collect();
+                let body: Vec<String> = m
+                    .iter()
+                    .map(|(k, x)| format!("{pad}{:w$} = {}", key(k), pretty(x, indent + 1)))
+                    .collect();
                 format!("{{\n{}\n{end}}}", body.join("\n"))
             }
             Value::List(l) if l.len() > 1 => {
-                let body: Vec<String> = l.iter().map(|x| format!("{pad}{},", pretty(x, indent + 1))).collect();
+                let body: Vec<String> = l
+                    .iter()
+                    .map(|x| format!("{pad}{},", pretty(x, indent + 1)))
+                    .collect();
                 format!("[\n{}\n{end}]", body.join("\n"))
             }
             other => literal(other, false),

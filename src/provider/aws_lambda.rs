@@ -354,14 +354,27 @@ async fn check_role_exists(p: &Provider, role_arn: &str) -> anyhow::Result<()> {
 /// that ends `Failed` exists but cannot run: the user is told why.
 async fn wait_active(p: &Provider, name: &str) -> anyhow::Result<()> {
     for _ in 0..600 {
-        let f = p.lambda().get_function().function_name(name).send().await.map_err(|e| aws_error("GetFunction", e))?;
+        let f = p
+            .lambda()
+            .get_function()
+            .function_name(name)
+            .send()
+            .await
+            .map_err(|e| aws_error("GetFunction", e))?;
         let c = f.configuration();
-        match c.and_then(|c| c.state()).map(|s| s.as_str().to_string()).as_deref() {
-            Some("Pending") => tokio::time::sleep(p.poll_interval.max(Duration::from_millis(50))).await,
+        match c
+            .and_then(|c| c.state())
+            .map(|s| s.as_str().to_string())
+            .as_deref()
+        {
+            Some("Pending") => {
+                tokio::time::sleep(p.poll_interval.max(Duration::from_millis(50))).await
+            }
             Some("Failed") => {
                 p.warn(format!(
                     "function {name} was created but is in state Failed: {}",
-                    c.and_then(|c| c.state_reason()).unwrap_or("no reason given")
+                    c.and_then(|c| c.state_reason())
+                        .unwrap_or("no reason given")
                 ));
                 return Ok(());
             }
@@ -625,7 +638,11 @@ impl ResourceType for LambdaFunction {
         if let Err(e) = wait_active(p, name).await {
             return Err(super::partial(planned.clone(), e));
         }
-        super::created(self.read(p, planned).await, planned, format!("function {name} vanished after creation"))
+        super::created(
+            self.read(p, planned).await,
+            planned,
+            format!("function {name} vanished after creation"),
+        )
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {

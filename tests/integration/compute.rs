@@ -222,7 +222,9 @@ async fn lambda_function_and_permissions_full_lifecycle() {
     if lane() == "localstack" {
         // LocalStack Community offline (no Docker) leaves new functions Failed and cannot
         // update or delete them; the Lambda types are tested against moto only.
-        eprintln!("SKIPPED in the LocalStack lane: offline LocalStack cannot update or delete Lambda functions");
+        eprintln!(
+            "SKIPPED in the LocalStack lane: offline LocalStack cannot update or delete Lambda functions"
+        );
         return;
     }
     let stack = TestStack::new(&lambda_stack(&p, 128, "info", 4));
