@@ -12,8 +12,11 @@ N="${1:-1000}"
 RUNS="${2:-5}"
 export THINGFORM_CACHE="${THINGFORM_CACHE:-$HOME/.cache/thingform}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$THINGFORM_CACHE/target}"
-cargo build --quiet --release --bin thingform
-TF="$CARGO_TARGET_DIR/release/thingform"
+# BENCH_PROFILE=release for optimised figures (a cold release build takes ~13 minutes).
+PROFILE="${BENCH_PROFILE:-debug}"
+if [[ "$PROFILE" == "release" ]]; then cargo build --quiet --release --bin thingform; else cargo build --quiet --bin thingform; fi
+TF="$CARGO_TARGET_DIR/$PROFILE/thingform"
+echo "thingform $PROFILE build"
 export THINGFORM_RUN_DIR="$(mktemp -d)"
 trap 'scripts/emulator.sh stop >/dev/null 2>&1 || true; rm -rf "$THINGFORM_RUN_DIR"' EXIT
 eval "$(scripts/emulator.sh env)"
