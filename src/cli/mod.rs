@@ -590,6 +590,16 @@ fn ui_for(json: bool) -> Arc<dyn Ui> {
     }
 }
 
+fn plan_options(flags: &PlanFlags, destroy: bool) -> anyhow::Result<PlanOptions> {
+    Ok(PlanOptions {
+        destroy,
+        refresh: flags.refresh,
+        targets: parse_targets(&flags.targets)?,
+        parallelism: flags.parallelism,
+        refresh_only: flags.refresh_only,
+    })
+}
+
 fn parse_targets(t: &[String]) -> anyhow::Result<Vec<Address>> {
     t.iter()
         .map(|s| {
@@ -681,13 +691,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             };
             let prior = be.read().await?.unwrap_or_default();
             let provider = configure_provider(&stack).await?;
-            let opts = PlanOptions {
-                destroy,
-                refresh: flags.refresh,
-                targets: parse_targets(&flags.targets)?,
-                parallelism: flags.parallelism,
-                refresh_only: flags.refresh_only,
-            };
+            let opts = plan_options(&flags, destroy)?;
             let ui = ui_for(flags.json);
             let plan = engine::plan(&stack, &prior, &provider, &opts, ui.as_ref()).await?;
             if flags.json {
@@ -1273,13 +1277,7 @@ async fn plan_and_apply(
     };
     let prior = be.read().await?.unwrap_or_default();
     let provider = Arc::new(configure_provider(&stack).await?);
-    let opts = PlanOptions {
-        destroy,
-        refresh: flags.refresh,
-        targets: parse_targets(&flags.targets)?,
-        parallelism: flags.parallelism,
-        refresh_only: flags.refresh_only,
-    };
+    let opts = plan_options(flags, destroy)?;
     let ui = ui_for(flags.json);
     let plan = engine::plan(&stack, &prior, &provider, &opts, ui.as_ref()).await?;
     if flags.json {

@@ -332,13 +332,7 @@ impl ResourceType for MetricAlarm {
         }
         if prior.get("tags") != planned.get("tags") {
             let cw = p.cloudwatch();
-            let want = p.tags_all(&string_map(planned, "tags"));
-            let have = p.tags_all(&string_map(prior, "tags"));
-            let removed: Vec<String> = have
-                .iter()
-                .filter(|(k, v)| want.get(*k) != Some(*v))
-                .map(|(k, _)| k.clone())
-                .collect();
+            let (removed, want) = p.tag_changes(prior, planned);
             if !removed.is_empty() {
                 cw.untag_resource()
                     .resource_arn(arn)
@@ -581,13 +575,7 @@ impl ResourceType for LogGroup {
             }
         }
         if prior.get("tags") != planned.get("tags") {
-            let want = p.tags_all(&string_map(planned, "tags"));
-            let have = p.tags_all(&string_map(prior, "tags"));
-            let removed: Vec<String> = have
-                .iter()
-                .filter(|(k, v)| want.get(*k) != Some(*v))
-                .map(|(k, _)| k.clone())
-                .collect();
+            let (removed, want) = p.tag_changes(prior, planned);
             if !removed.is_empty() {
                 p.logs()
                     .untag_log_group()

@@ -721,15 +721,7 @@ impl ResourceType for DynamoDbTable {
         }
         if prior.get("tags") != planned.get("tags") {
             let arn = req_str(prior, "arn")?;
-            let want = p.tags_all(&string_map(planned, "tags"));
-            let have: BTreeMap<String, String> = p.tags_all(&string_map(prior, "tags"));
-            // Keys removed or changed are untagged first: TagResource on an existing key is
-            // an overwrite in AWS but adds a duplicate in moto.
-            let removed: Vec<String> = have
-                .iter()
-                .filter(|(k, v)| want.get(*k) != Some(*v))
-                .map(|(k, _)| k.clone())
-                .collect();
+            let (removed, want) = p.tag_changes(prior, planned);
             if !removed.is_empty() {
                 db.untag_resource()
                     .resource_arn(arn)

@@ -215,13 +215,7 @@ impl ResourceType for IamRole {
             }
         }
         if prior.get("tags") != planned.get("tags") {
-            let want = p.tags_all(&string_map(planned, "tags"));
-            let have = p.tags_all(&string_map(prior, "tags"));
-            let removed: Vec<String> = have
-                .iter()
-                .filter(|(k, v)| want.get(*k) != Some(*v))
-                .map(|(k, _)| k.clone())
-                .collect();
+            let (removed, _) = p.tag_changes(prior, planned);
             if !removed.is_empty() {
                 iam.untag_role()
                     .role_name(name)

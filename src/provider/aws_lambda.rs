@@ -712,13 +712,7 @@ impl ResourceType for LambdaFunction {
             wait_updated(p, name).await?;
         }
         if changed("tags") {
-            let want = p.tags_all(&string_map(planned, "tags"));
-            let have = p.tags_all(&string_map(prior, "tags"));
-            let removed: Vec<String> = have
-                .iter()
-                .filter(|(k, v)| want.get(*k) != Some(*v))
-                .map(|(k, _)| k.clone())
-                .collect();
+            let (removed, want) = p.tag_changes(prior, planned);
             if !removed.is_empty() {
                 p.lambda()
                     .untag_resource()

@@ -213,13 +213,7 @@ impl ResourceType for SnsTopic {
             }
         }
         if prior.get("tags") != planned.get("tags") {
-            let want = p.tags_all(&string_map(planned, "tags"));
-            let have = p.tags_all(&string_map(prior, "tags"));
-            let removed: Vec<String> = have
-                .keys()
-                .filter(|k| !want.contains_key(*k))
-                .cloned()
-                .collect();
+            let (removed, want) = p.tag_changes(prior, planned);
             if !removed.is_empty() {
                 p.sns()
                     .untag_resource()

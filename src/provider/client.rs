@@ -353,6 +353,23 @@ impl Provider {
         all
     }
 
+    /// What a tag update has to do: the keys to untag (removed, or changed — TagResource
+    /// on an existing key duplicates it in some emulators) and the full set to tag.
+    pub fn tag_changes(
+        &self,
+        prior: &super::Attrs,
+        planned: &super::Attrs,
+    ) -> (Vec<String>, BTreeMap<String, String>) {
+        let want = self.tags_all(&super::attrs::string_map(planned, "tags"));
+        let have = self.tags_all(&super::attrs::string_map(prior, "tags"));
+        let removed = have
+            .iter()
+            .filter(|(k, v)| want.get(*k) != Some(*v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        (removed, want)
+    }
+
     /// The resource's own tags from the live tag set: everything except default tags that
     /// still carry their default value.
     pub fn own_tags(&self, live: &BTreeMap<String, String>) -> BTreeMap<String, String> {

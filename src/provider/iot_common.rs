@@ -75,13 +75,7 @@ pub async fn update_tags(
     if prior.get("tags") == planned.get("tags") {
         return Ok(());
     }
-    let want = p.tags_all(&string_map(planned, "tags"));
-    let have = p.tags_all(&string_map(prior, "tags"));
-    let removed: Vec<String> = have
-        .iter()
-        .filter(|(k, v)| want.get(*k) != Some(*v))
-        .map(|(k, _)| k.clone())
-        .collect();
+    let (removed, _) = p.tag_changes(prior, planned);
     if !removed.is_empty() {
         p.iot()
             .untag_resource()
