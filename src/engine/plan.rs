@@ -251,26 +251,46 @@ pub async fn refresh(
             ))),
         }
     }
-    let reads = state
-        .resources
-        .iter()
-        .filter(|r| r.mode == Mode::Managed)
-        .map(|r| {
-            let r = r.clone();
-            async move {
-                ui.event(Event::Refreshing(r.address.clone()));
-                let t = rtype(&r.rtype)?;
-                let live = t
-                    .read(provider, &r.attributes)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("refreshing {}: {e:#}", r.address))?;
-                Ok::<_, anyhow::Error>((r, live))
+    // Types that can read many instances with one list call do so (a fleet of Things is a
+    // handful of ListThings pages, not one DescribeThing each); the rest read one by one.
+    let mut batched: BTreeMap<String, Vec<ResourceState>> = BTreeMap::new();
+    let mut single: Vec<ResourceState> = vec![];
+    for r in state.resources.iter().filter(|r| r.mode == Mode::Managed) {
+        batched.entry(r.rtype.clone()).or_default().push(r.clone());
+    }
+    let mut results: Vec<anyhow::Result<(ResourceState, Option<provider::Attrs>)>> = vec![];
+    for (rtype_name, group) in batched {
+        let t = rtype(&rtype_name)?;
+        let priors: Vec<provider::Attrs> = group.iter().map(|r| r.attributes.clone()).collect();
+        match t.read_many(provider, &priors).await {
+            Some(Ok(lives)) if lives.len() == group.len() => {
+                for (r, live) in group.into_iter().zip(lives) {
+                    ui.event(Event::Refreshing(r.address.clone()));
+                    results.push(Ok((r, live)));
+                }
             }
-        });
-    let results: Vec<anyhow::Result<_>> = futures::stream::iter(reads)
+            Some(Err(e)) => return Err(anyhow::anyhow!("refreshing {rtype_name}: {e:#}")),
+            _ => single.extend(group),
+        }
+    }
+    let reads = single.into_iter().map(|r| async move {
+        ui.event(Event::Refreshing(r.address.clone()));
+        let t = rtype(&r.rtype)?;
+        let live = t
+            .read(provider, &r.attributes)
+            .await
+            .map_err(|e| anyhow::anyhow!("refreshing {}: {e:#}", r.address))?;
+        Ok::<_, anyhow::Error>((r, live))
+    });
+    let singles: Vec<anyhow::Result<_>> = futures::stream::iter(reads)
         .buffer_unordered(parallelism.max(1))
         .collect()
         .await;
+    results.extend(singles);
+    results.sort_by(|a, b| match (a, b) {
+        (Ok((x, _)), Ok((y, _))) => x.address.cmp(&y.address),
+        _ => std::cmp::Ordering::Equal,
+    });
     for res in results {
         let (r, live) = res?;
         let t = rtype(&r.rtype)?;

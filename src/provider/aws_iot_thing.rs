@@ -41,6 +41,71 @@ fn payload(planned: &Attrs) -> AttributePayload {
         .build()
 }
 
+impl IotThing {
+    async fn list_fleet(
+        &self,
+        p: &Provider,
+        priors: &[Attrs],
+    ) -> anyhow::Result<Vec<Option<Attrs>>> {
+        // When every Thing has the same type, list only that type.
+        let types: std::collections::BTreeSet<Option<&str>> = priors
+            .iter()
+            .map(|a| str_of(a, "thing_type_name"))
+            .collect();
+        let type_filter = match types.iter().next() {
+            Some(Some(t)) if types.len() == 1 => Some(t.to_string()),
+            _ => None,
+        };
+        let mut live: std::collections::HashMap<String, Attrs> = std::collections::HashMap::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = p
+                .iot()
+                .list_things()
+                .max_results(250)
+                .set_thing_type_name(type_filter.clone())
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| aws_error("ListThings", e))?;
+            for t in page.things() {
+                let Some(name) = t.thing_name() else { continue };
+                let attributes: std::collections::BTreeMap<String, String> = t
+                    .attributes()
+                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default();
+                let mut a = Attrs::new();
+                a.insert("id".into(), json!(name));
+                a.insert("name".into(), json!(name));
+                a.insert("arn".into(), json!(t.thing_arn()));
+                // AWS sets a Thing's default client id to its name.
+                a.insert("default_client_id".into(), json!(name));
+                a.insert("version".into(), json!(t.version()));
+                a.insert("attributes".into(), json!(attributes));
+                a.insert("thing_type_name".into(), json!(t.thing_type_name()));
+                live.insert(name.to_string(), a);
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        let mut out = Vec::with_capacity(priors.len());
+        for prior in priors {
+            match str_of(prior, "name")
+                .or_else(|| str_of(prior, "id"))
+                .and_then(|n| live.remove(n))
+            {
+                Some(a) => out.push(Some(a)),
+                // Not in the (type-filtered) listing: its type may have changed, or it is
+                // gone. Ask about it directly rather than guess.
+                None => out.push(self.read(p, prior).await?),
+            }
+        }
+        Ok(out)
+    }
+}
+
 #[async_trait]
 impl ResourceType for IotThing {
     fn name(&self) -> &'static str {
@@ -51,6 +116,20 @@ impl ResourceType for IotThing {
     }
     fn import_attrs(&self, id: &str) -> Attrs {
         obj([("id", json!(id)), ("name", json!(id))])
+    }
+
+    /// A fleet is refreshed with ListThings pages (250 Things each, attributes included)
+    /// instead of one DescribeThing per Thing. Below 50 Things, one by one is cheaper than
+    /// listing an account that may hold many more.
+    async fn read_many(
+        &self,
+        p: &Provider,
+        priors: &[Attrs],
+    ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
+        if priors.len() < 50 {
+            return None;
+        }
+        Some(self.list_fleet(p, priors).await)
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {

@@ -58,6 +58,15 @@ pub trait ResourceType: Send + Sync {
     fn plan_notes(&self, _prior: Option<&Attrs>, _planned: &serde_json::Value) -> Vec<String> {
         Vec::new()
     }
+    /// Reads many instances at once with a list API, in the order given. `None`: this
+    /// type (or this many instances) is read one by one.
+    async fn read_many(
+        &self,
+        _p: &Provider,
+        _priors: &[Attrs],
+    ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
+        None
+    }
     /// A note the plan shows when this type is deleted (e.g. a wait AWS imposes).
     fn delete_note(&self) -> Option<String> {
         None

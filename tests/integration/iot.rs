@@ -814,3 +814,46 @@ resource "aws_iot_provisioning_template" "jitp" {{
     stack.write("main.tf", "");
     stack.destroy();
 }
+
+#[tokio::test]
+async fn a_fleet_is_refreshed_with_list_calls_and_still_sees_drift() {
+    // 60 Things: above the batching threshold, so refresh uses ListThings pages.
+    let p = unique("tffl");
+    let src = |building: &str| {
+        format!(
+            "resource \"aws_iot_thing_type\" \"t\" {{\n  name = \"{p}-type\"\n}}\nresource \"aws_iot_thing\" \"n\" {{\n  count = 60\n  name = \"{p}-${{count.index}}\"\n  thing_type_name = aws_iot_thing_type.t.name\n  attributes = {{\n    building = \"{building}\"\n  }}\n}}\n"
+        )
+    };
+    let stack = TestStack::new(&src("a"));
+    stack.apply();
+    assert!(
+        changed(&stack.plan_json()).is_empty(),
+        "no-op plan of the fleet"
+    );
+    // Drift on one Thing, another deleted behind thingform's back.
+    let client = iot().await;
+    client
+        .update_thing()
+        .thing_name(format!("{p}-7"))
+        .attribute_payload(
+            aws_sdk_iot::types::AttributePayload::builder()
+                .attributes("building", "moved")
+                .merge(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    client
+        .delete_thing()
+        .thing_name(format!("{p}-9"))
+        .send()
+        .await
+        .unwrap();
+    let plan = stack.plan_json();
+    let c = changed(&plan);
+    assert_eq!(c.len(), 2, "{c:?}");
+    assert_eq!(c["aws_iot_thing.n[7]"], vec!["update"]);
+    assert_eq!(c["aws_iot_thing.n[9]"], vec!["create"]);
+    stack.destroy();
+}
