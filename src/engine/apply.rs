@@ -53,23 +53,39 @@ struct Shared {
     serial_locks: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Set once a state write failed: nothing new starts, since it could not be recorded.
     state_write_failed: std::sync::atomic::AtomicBool,
+    /// The serial of the last state written; also serialises the writes.
+    written_serial: tokio::sync::Mutex<u64>,
 }
 
 impl Shared {
-    /// Applies `f` to the state and writes it (serial + 1), under one lock so writes
-    /// never interleave.
+    /// Applies `f` to the state and returns once a state that includes the change is
+    /// written (group commit: operations finishing together share one write, so an apply
+    /// of many objects does not rewrite the whole document once per object).
     async fn update(&self, f: impl FnOnce(&mut State)) -> anyhow::Result<()> {
-        // An async lock: a task waiting for it never blocks a runtime worker, so the
+        // Async locks: a task waiting for them never blocks a runtime worker, so the
         // write (which may be an S3 request) always makes progress.
-        let mut s = self.state.lock().await;
-        f(&mut s);
-        s.serial += 1;
-        let r = self.store.write(&s).await;
-        if r.is_err() {
-            self.state_write_failed
-                .store(true, std::sync::atomic::Ordering::SeqCst);
+        let mine = {
+            let mut s = self.state.lock().await;
+            f(&mut s);
+            s.serial += 1;
+            s.serial
+        };
+        let mut written = self.written_serial.lock().await;
+        if *written >= mine {
+            return Ok(());
         }
-        r
+        let snapshot = self.state.lock().await.clone();
+        match self.store.write(&snapshot).await {
+            Ok(()) => {
+                *written = snapshot.serial;
+                Ok(())
+            }
+            Err(e) => {
+                self.state_write_failed
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                Err(e)
+            }
+        }
     }
 }
 
@@ -710,6 +726,7 @@ pub async fn apply(
         data: plan.data.clone(),
         serial_locks: Mutex::new(BTreeMap::new()),
         state_write_failed: std::sync::atomic::AtomicBool::new(false),
+        written_serial: tokio::sync::Mutex::new(0),
     });
     // The refreshed state is recorded first, as Terraform does.
     shared.update(|_| {}).await?;

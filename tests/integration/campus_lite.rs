@@ -22,10 +22,11 @@ async fn campus_lite_applies_replans_and_destroys() {
         );
         String::from_utf8_lossy(&out.stdout).to_string()
     };
-    run(&["apply", "-auto-approve", "-var", "env=staging"]);
+    // env=prod: the campus test deploys dev and staging into the same emulator concurrently.
+    run(&["apply", "-auto-approve", "-var", "env=prod"]);
 
     let account = sts_account().await;
-    let bucket = format!("staging-campus-archive-{account}");
+    let bucket = format!("prod-campus-archive-{account}");
     let rules = s3()
         .await
         .get_bucket_lifecycle_configuration()
@@ -43,12 +44,12 @@ async fn campus_lite_applies_replans_and_destroys() {
             .topics()
             .iter()
             .filter_map(|t| t.topic_arn())
-            .any(|a| a.ends_with(":staging-campus-alerts"))
+            .any(|a| a.ends_with(":prod-campus-alerts"))
     );
     let alarm = cloudwatch()
         .await
         .describe_alarms()
-        .alarm_names("staging-campus-ingest-errors")
+        .alarm_names("prod-campus-ingest-errors")
         .send()
         .await
         .unwrap();
@@ -57,21 +58,21 @@ async fn campus_lite_applies_replans_and_destroys() {
         iam()
             .await
             .get_role()
-            .role_name("staging-campus-ingest")
+            .role_name("prod-campus-ingest")
             .send()
             .await
             .is_ok()
     );
 
     let plan: serde_json::Value =
-        serde_json::from_str(&run(&["plan", "-json", "-var", "env=staging"])).unwrap();
+        serde_json::from_str(&run(&["plan", "-json", "-var", "env=prod"])).unwrap();
     assert!(
         changed(&plan).is_empty(),
         "no-op re-plan: {:?}",
         changed(&plan)
     );
 
-    run(&["destroy", "-auto-approve", "-var", "env=staging"]);
+    run(&["destroy", "-auto-approve", "-var", "env=prod"]);
     assert!(
         s3().await
             .head_bucket()
@@ -84,7 +85,7 @@ async fn campus_lite_applies_replans_and_destroys() {
         iam()
             .await
             .get_role()
-            .role_name("staging-campus-ingest")
+            .role_name("prod-campus-ingest")
             .send()
             .await
             .is_err()
