@@ -1015,8 +1015,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 );
             }
             let provider = configure_provider(&stack).await?;
-            let attrs = t
-                .read(&provider, &t.import_attrs(&id))
+            let rs = engine::plan::import_object(t, &provider, &addr, &id)
                 .await?
                 .ok_or_else(|| {
                     anyhow::anyhow!(
@@ -1024,27 +1023,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                         addr.resource.rtype
                     )
                 })?;
-            let mut attrs =
-                engine::diff::normalize_json(&serde_json::Value::Object(attrs), &t.schema().block)
-                    .as_object()
-                    .cloned()
-                    .unwrap_or_default();
-            for a in t.schema().block.attrs.iter().filter(|a| a.local_only) {
-                attrs.insert(
-                    a.name.to_string(),
-                    a.default.clone().unwrap_or(serde_json::Value::Null),
-                );
-            }
-            st.upsert(crate::state::ResourceState {
-                address: addr.clone(),
-                mode: crate::address::Mode::Managed,
-                rtype: t.name().to_string(),
-                name: addr.resource.name.clone(),
-                index_key: addr.key.clone(),
-                attributes: attrs,
-                dependencies: vec![],
-                tainted: false,
-            });
+            st.upsert(rs);
             st.serial += 1;
             be.backup()?;
             be.write(&st).await?;

@@ -425,14 +425,9 @@ fn id_of(t: &dyn ResourceType, attrs: &Attrs) -> Option<String> {
 
 fn resource_state(change: &ResourceChange, attrs: Attrs, tainted: bool) -> ResourceState {
     ResourceState {
-        address: change.address.clone(),
-        mode: Mode::Managed,
-        rtype: change.rtype.clone(),
-        name: change.address.resource.name.clone(),
-        index_key: change.address.key.clone(),
-        attributes: attrs,
         dependencies: change.depends_on.iter().map(key_string).collect(),
         tainted,
+        ..ResourceState::managed(change.address.clone(), attrs)
     }
 }
 

@@ -233,16 +233,10 @@ pub async fn refresh(
                 let attrs = normalize_json(&Json::Object(attrs), &t.schema().block);
                 let id = attrs.get(t.schema().id_attr).and_then(Json::as_str).unwrap_or("?").to_string();
                 ui.event(Event::Recovered { address: pending.address.clone(), id });
-                state.upsert(ResourceState {
-                    address: pending.address.clone(),
-                    mode: Mode::Managed,
-                    rtype: pending.rtype.clone(),
-                    name: pending.address.resource.name.clone(),
-                    index_key: pending.address.key.clone(),
-                    attributes: attrs.as_object().cloned().unwrap_or_default(),
-                    dependencies: vec![],
-                    tainted: false,
-                });
+                state.upsert(ResourceState::managed(
+                    pending.address.clone(),
+                    attrs.as_object().cloned().unwrap_or_default(),
+                ));
             }
             Some(_) => {}
             None => ui.event(Event::Warning(format!(
@@ -345,6 +339,28 @@ fn sensitive_error(d: Diagnostic) -> anyhow::Error {
     anyhow::Error::new(Diagnostics::from(d))
 }
 
+/// Reads the AWS object `id` as the instance `addr` would hold it in state (what
+/// `thingform import` and `import {}` blocks adopt). `None`: no such object.
+pub async fn import_object(
+    t: &dyn ResourceType,
+    provider: &Provider,
+    addr: &Address,
+    id: &str,
+) -> anyhow::Result<Option<ResourceState>> {
+    let Some(attrs) = t.read(provider, &t.import_attrs(id)).await? else {
+        return Ok(None);
+    };
+    let mut attrs = normalize_json(&Json::Object(attrs), &t.schema().block)
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    // Attributes kept only in state start at their defaults (e.g. force_destroy = false).
+    for a in t.schema().block.attrs.iter().filter(|a| a.local_only) {
+        attrs.insert(a.name.to_string(), a.default.clone().unwrap_or(Json::Null));
+    }
+    Ok(Some(ResourceState::managed(addr.clone(), attrs)))
+}
+
 /// Computes the plan for `stack` against `prior`.
 pub async fn plan(
     stack: &Stack,
@@ -388,25 +404,9 @@ pub async fn plan(
                 }
             };
             let t = rtype(&ib.to.resource.rtype)?;
-            match t.read(provider, &t.import_attrs(&id)).await {
-                Ok(Some(attrs)) => {
-                    let mut attrs = normalize_json(&Json::Object(attrs), &t.schema().block)
-                        .as_object()
-                        .cloned()
-                        .unwrap_or_default();
-                    for a in t.schema().block.attrs.iter().filter(|a| a.local_only) {
-                        attrs.insert(a.name.to_string(), a.default.clone().unwrap_or(Json::Null));
-                    }
-                    refreshed.upsert(ResourceState {
-                        address: ib.to.clone(),
-                        mode: Mode::Managed,
-                        rtype: ib.to.resource.rtype.clone(),
-                        name: ib.to.resource.name.clone(),
-                        index_key: ib.to.key.clone(),
-                        attributes: attrs,
-                        dependencies: vec![],
-                        tainted: false,
-                    });
+            match import_object(t, provider, &ib.to, &id).await {
+                Ok(Some(rs)) => {
+                    refreshed.upsert(rs);
                     imported.insert(ib.to.clone(), id);
                 }
                 Ok(None) => diags.push(Diagnostic::error(

@@ -77,6 +77,17 @@ pub fn obj<const N: usize>(pairs: [(&str, Json); N]) -> Attrs {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
+/// A name for an object the configuration did not name: `prefix` (or `thingform-`)
+/// followed by `random_len` random hex characters.
+pub fn generated_name(prefix: Option<&str>, random_len: usize) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!(
+        "{}{}",
+        prefix.unwrap_or("thingform-"),
+        &id[..random_len.min(id.len())]
+    )
+}
+
 /// Canonical form of a JSON document held in a string (sorted keys, no whitespace), so
 /// two spellings of one policy compare equal.
 pub fn canonical_json(s: &str) -> String {

@@ -482,11 +482,7 @@ impl ResourceType for LogGroup {
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
         let name = match str_of(planned, "name") {
             Some(n) => n.to_string(),
-            None => format!(
-                "{}{}",
-                str_of(planned, "name_prefix").unwrap_or("thingform-"),
-                &uuid::Uuid::new_v4().simple().to_string()[..16]
-            ),
+            None => super::attrs::generated_name(str_of(planned, "name_prefix"), 16),
         };
         let tags: std::collections::HashMap<String, String> = p
             .tags_all(&string_map(planned, "tags"))

@@ -138,14 +138,7 @@ impl ResourceType for IamRole {
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
         let name = match str_of(planned, "name") {
             Some(n) => n.to_string(),
-            None => {
-                let id = uuid::Uuid::new_v4().simple().to_string();
-                format!(
-                    "{}{}",
-                    str_of(planned, "name_prefix").unwrap_or("thingform-"),
-                    &id[..20]
-                )
-            }
+            None => super::attrs::generated_name(str_of(planned, "name_prefix"), 20),
         };
         p.iam()
             .create_role()

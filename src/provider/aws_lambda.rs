@@ -845,11 +845,7 @@ impl ResourceType for LambdaPermission {
         let f = req_str(planned, "function_name")?;
         let sid = match str_of(planned, "statement_id") {
             Some(s) => s.to_string(),
-            None => format!(
-                "{}{}",
-                str_of(planned, "statement_id_prefix").unwrap_or("thingform-"),
-                &uuid::Uuid::new_v4().simple().to_string()[..16]
-            ),
+            None => super::attrs::generated_name(str_of(planned, "statement_id_prefix"), 16),
         };
         p.lambda()
             .add_permission()

@@ -140,15 +140,6 @@ async fn empty_bucket(p: &Provider, bucket: &str) -> anyhow::Result<()> {
     }
 }
 
-fn generated_name(prefix: Option<&str>) -> String {
-    let suffix = uuid::Uuid::new_v4().simple().to_string();
-    format!(
-        "{}{}",
-        prefix.unwrap_or("thingform-"),
-        &suffix[..26 - prefix.map(|_| 0).unwrap_or(0).min(26)]
-    )
-}
-
 #[async_trait]
 impl ResourceType for S3Bucket {
     fn name(&self) -> &'static str {
@@ -222,7 +213,7 @@ impl ResourceType for S3Bucket {
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
         let bucket = match str_of(planned, "bucket") {
             Some(b) => b.to_string(),
-            None => generated_name(str_of(planned, "bucket_prefix")),
+            None => super::attrs::generated_name(str_of(planned, "bucket_prefix"), 26),
         };
         let mut req = p.s3().create_bucket().bucket(&bucket);
         if p.region != "us-east-1" {

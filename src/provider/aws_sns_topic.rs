@@ -151,13 +151,8 @@ impl ResourceType for SnsTopic {
         let name = match str_of(planned, "name") {
             Some(n) => n.to_string(),
             None => {
-                let id = uuid::Uuid::new_v4().simple().to_string();
-                format!(
-                    "{}{}{}",
-                    str_of(planned, "name_prefix").unwrap_or("thingform-"),
-                    &id[..12],
-                    if fifo { ".fifo" } else { "" }
-                )
+                let name = super::attrs::generated_name(str_of(planned, "name_prefix"), 12);
+                if fifo { format!("{name}.fifo") } else { name }
             }
         };
         let mut req = p.sns().create_topic().name(&name);

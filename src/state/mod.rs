@@ -87,6 +87,22 @@ impl Default for State {
     }
 }
 
+impl ResourceState {
+    /// A managed instance at `address` with these attributes, no recorded dependencies.
+    pub fn managed(address: Address, attributes: serde_json::Map<String, Json>) -> ResourceState {
+        ResourceState {
+            mode: Mode::Managed,
+            rtype: address.resource.rtype.clone(),
+            name: address.resource.name.clone(),
+            index_key: address.key.clone(),
+            address,
+            attributes,
+            dependencies: vec![],
+            tainted: false,
+        }
+    }
+}
+
 impl State {
     pub fn new() -> State {
         State {
