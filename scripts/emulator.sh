@@ -10,6 +10,7 @@
 set -euo pipefail
 
 MOTO_VERSION="5.2.5"
+HERE="$(cd "$(dirname "$0")" && pwd)"
 CACHE="${THINGFORM_CACHE:-$HOME/.cache/thingform}"
 VENV="$CACHE/moto-venv"
 RUN="${THINGFORM_RUN_DIR:-$CACHE/run}"
@@ -48,7 +49,9 @@ start() {
   fi
   local port
   port="${MOTO_PORT:-$(free_port)}"
-  MOTO_IAM_LOAD_MANAGED_POLICIES=true nohup "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$RUN/moto.log" 2>&1 &
+  # One request at a time (moto's backends are not thread-safe; see moto_server_serial.py).
+  MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_PORT="$port" nohup "$VENV/bin/python" \
+    "$HERE/moto_server_serial.py" -H 127.0.0.1 -p "$port" >"$RUN/moto.log" 2>&1 &
   echo $! > "$RUN/moto.pid"
   echo "$port" > "$RUN/moto.port"
   for _ in $(seq 1 100); do

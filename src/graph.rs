@@ -7,13 +7,16 @@
 use petgraph::Direction;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Display;
 
 #[derive(Clone, Debug)]
 pub struct Dag<K: Ord + Clone> {
     g: DiGraph<K, ()>,
     idx: BTreeMap<K, NodeIndex>,
+    /// Every edge, for constant-time de-duplication (petgraph's `find_edge` scans a
+    /// node's edges, which is quadratic for a node that thousands depend on).
+    edges: HashSet<(NodeIndex, NodeIndex)>,
 }
 
 impl<K: Ord + Clone> Default for Dag<K> {
@@ -21,6 +24,7 @@ impl<K: Ord + Clone> Default for Dag<K> {
         Dag {
             g: DiGraph::new(),
             idx: BTreeMap::new(),
+            edges: HashSet::new(),
         }
     }
 }
@@ -47,7 +51,7 @@ impl<K: Ord + Clone + Display> Dag<K> {
     pub fn add_dependency(&mut self, node: &K, dependency: &K) {
         let a = self.add_node(dependency.clone());
         let b = self.add_node(node.clone());
-        if self.g.find_edge(a, b).is_none() {
+        if self.edges.insert((a, b)) {
             self.g.add_edge(a, b, ());
         }
     }
@@ -62,6 +66,10 @@ impl<K: Ord + Clone + Display> Dag<K> {
 
     pub fn is_empty(&self) -> bool {
         self.idx.is_empty()
+    }
+
+    pub fn edge_count(&self) -> usize {
+        self.g.edge_count()
     }
 
     /// Direct dependencies of `k` (what must happen before it).

@@ -357,12 +357,34 @@ pub fn run() -> i32 {
             return 1;
         }
     };
-    match rt.block_on(dispatch(cli)) {
+    let code = match rt.block_on(dispatch(cli)) {
         Ok(code) => code,
         Err(e) => {
             print_error(&e);
             1
         }
+    };
+    write_stats();
+    code
+}
+
+/// `THINGFORM_STATS_FILE=PATH`: what this run wrote to the state, as JSON (benchmarks).
+fn write_stats() {
+    let Some(path) = std::env::var_os("THINGFORM_STATS_FILE") else {
+        return;
+    };
+    let (bytes, writes, documents) = crate::state::stats::snapshot();
+    let body = serde_json::json!({
+        "state_bytes_written": bytes,
+        "state_writes": writes,
+        "state_document_writes": documents,
+        "state_journal_appends": writes - documents,
+    });
+    if let Err(e) = std::fs::write(&path, body.to_string()) {
+        eprintln!(
+            "Warning: cannot write THINGFORM_STATS_FILE {}: {e}",
+            std::path::Path::new(&path).display()
+        );
     }
 }
 
@@ -815,7 +837,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                     .read()
                     .await?
                     .unwrap_or_default();
-                for r in &st.resources {
+                for r in st.iter() {
                     let a = r.address.to_string();
                     if filter.is_empty() || filter.iter().any(|f| a.starts_with(f.as_str())) {
                         println!("{a}");
@@ -840,7 +862,6 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 for a in &addresses {
                     let before = st.resources.len();
                     let matched: Vec<Address> = st
-                        .resources
                         .iter()
                         .filter(|r| address_matches(&r.address, a))
                         .map(|r| r.address.clone())
@@ -850,7 +871,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                             "no instance matches {a} in the state; see `thingform state list`"
                         );
                     }
-                    st.resources.retain(|r| !matched.contains(&r.address));
+                    for m in &matched {
+                        st.remove(m);
+                    }
                     debug_assert!(st.resources.len() < before);
                     removed.extend(matched);
                 }
@@ -888,13 +911,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 }
                 if !dry_run {
                     for (a, b) in &moves {
-                        if let Some(r) = st.resources.iter_mut().find(|r| &r.address == a) {
+                        if let Some(mut r) = st.remove(a) {
                             r.address = b.clone();
                             r.name = b.resource.name.clone();
                             r.index_key = b.key.clone();
+                            st.upsert(r);
                         }
                     }
-                    st.resources.sort_by(|a, b| a.address.cmp(&b.address));
                     st.serial += 1;
                     be.backup()?;
                     be.write(&st).await?;
@@ -1066,9 +1089,7 @@ fn plan_moves(st: &State, from: &str, to: &str) -> anyhow::Result<Vec<(Address, 
             .map(|_| vec![(from_addr.clone(), to_addr.clone())])
             .unwrap_or_default()
     } else {
-        st.resources
-            .iter()
-            .filter(|r| r.address.resource == from_addr.resource)
+        st.instances_of(&from_addr.resource)
             .map(|r| {
                 (
                     r.address.clone(),

@@ -32,6 +32,22 @@ impl Scope {
         .eval(expr)
     }
 
+    /// Runs `f` with `name` bound to `value` (a `count`, `each` or dynamic-block
+    /// iterator), then restores what was there: no copy of the scope per instance.
+    pub fn with_root<R>(&mut self, name: &str, value: Value, f: impl FnOnce(&mut Scope) -> R) -> R {
+        let prev = self.roots.insert(name.to_string(), value);
+        let out = f(self);
+        match prev {
+            Some(p) => {
+                self.roots.insert(name.to_string(), p);
+            }
+            None => {
+                self.roots.remove(name);
+            }
+        }
+        out
+    }
+
     /// A root whose value is an object; created empty on first use.
     pub fn root_map(&mut self, root: &str) -> &mut BTreeMap<String, Value> {
         let v = self
@@ -110,6 +126,47 @@ impl Evaluator<'_> {
             }
             Expression::Variable(v) => self.lookup(v.as_str())?,
             Expression::Traversal(t) => {
+                // A reference such as `aws_iot_certificate.dev[count.index].arn` walks the
+                // scope by reference and copies only what it ends on: copying the whole
+                // root (every instance of a fleet) per reference would make evaluation
+                // quadratic.
+                if let Expression::Variable(v) = &t.expr
+                    && !self.bound.iter().any(|(n, _)| n == v.as_str())
+                    && let Some(root) = self.scope.roots.get(v.as_str())
+                {
+                    let mut cur = root;
+                    let mut done = 0;
+                    for op in &t.operators {
+                        let next = match op {
+                            TraversalOperator::GetAttr(name) => match cur {
+                                Value::Map(m) => m.get(name.as_str()),
+                                _ => None,
+                            },
+                            TraversalOperator::Index(e) => match (cur, self.eval(e)?) {
+                                (Value::List(l), Value::Number(n))
+                                    if n >= 0.0 && n.fract() == 0.0 =>
+                                {
+                                    l.get(n as usize)
+                                }
+                                (Value::Map(m), Value::String(k)) => m.get(&k),
+                                _ => None,
+                            },
+                            TraversalOperator::LegacyIndex(n) => match cur {
+                                Value::List(l) => l.get(*n as usize),
+                                _ => None,
+                            },
+                            _ => None,
+                        };
+                        match next {
+                            Some(n) => {
+                                cur = n;
+                                done += 1;
+                            }
+                            None => break,
+                        }
+                    }
+                    return self.traverse(cur.clone(), &t.operators[done..]);
+                }
                 let base = self.eval(&t.expr)?;
                 self.traverse(base, &t.operators)?
             }

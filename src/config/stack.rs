@@ -565,28 +565,8 @@ impl Stack {
         &self,
         rc: &ResourceConfig,
         exp: &Expansion,
-        scope: &Scope,
+        scope: &mut Scope,
     ) -> Result<Value, Diagnostics> {
-        let mut scope = scope.clone();
-        if let Some((k, v)) = &exp.each {
-            if rc.count.is_some() {
-                scope.roots.insert(
-                    "count".into(),
-                    Value::Map([("index".to_string(), k.clone())].into()),
-                );
-            } else {
-                scope.roots.insert(
-                    "each".into(),
-                    Value::Map(
-                        [
-                            ("key".to_string(), k.clone()),
-                            ("value".to_string(), v.clone()),
-                        ]
-                        .into(),
-                    ),
-                );
-            }
-        }
         let schema = schema_for(&rc.id).ok_or_else(|| {
             Diagnostics::from(Diagnostic::error(
                 "Unsupported resource type",
@@ -594,8 +574,35 @@ impl Stack {
                 Some(&rc.loc),
             ))
         })?;
+        // `count` / `each` are bound for this instance only (no copy of the scope: it
+        // holds every instance evaluated so far).
+        let bound = exp.each.as_ref().map(|(k, v)| {
+            if rc.count.is_some() {
+                (
+                    "count",
+                    Value::Map([("index".to_string(), k.clone())].into()),
+                )
+            } else {
+                (
+                    "each",
+                    Value::Map(
+                        [
+                            ("key".to_string(), k.clone()),
+                            ("value".to_string(), v.clone()),
+                        ]
+                        .into(),
+                    ),
+                )
+            }
+        });
         let mut diags = Diagnostics::default();
-        let v = eval_block(&scope, &rc.body, schema, &format!("{}", rc.id), &mut diags);
+        let what = format!("{}", rc.id);
+        let v = match bound {
+            Some((name, value)) => scope.with_root(name, value, |s| {
+                eval_block(s, &rc.body, schema, &what, &mut diags)
+            }),
+            None => eval_block(scope, &rc.body, schema, &what, &mut diags),
+        };
         if diags.has_errors() {
             Err(diags)
         } else {
@@ -610,7 +617,7 @@ impl Stack {
             Some(p) => {
                 let mut diags = Diagnostics::default();
                 let v = eval_block(
-                    scope,
+                    &mut scope.clone(),
                     p,
                     &provider::provider_schema(),
                     "provider \"aws\"",
@@ -773,7 +780,7 @@ fn check_block(node: &BlockNode, schema: &Block, what: &str, diags: &mut Diagnos
 
 /// Evaluates a block body to an object: attributes by schema, nested blocks as lists.
 pub fn eval_block(
-    scope: &Scope,
+    scope: &mut Scope,
     node: &BlockNode,
     schema: &Block,
     what: &str,
@@ -835,7 +842,7 @@ pub fn eval_block(
 }
 
 fn eval_dynamic(
-    scope: &Scope,
+    scope: &mut Scope,
     b: &BlockNode,
     name: &str,
     schema: &Block,
@@ -899,12 +906,11 @@ fn eval_dynamic(
     pairs
         .into_iter()
         .map(|(k, v)| {
-            let mut s = scope.clone();
-            s.roots.insert(
-                iterator.clone(),
+            scope.with_root(
+                &iterator,
                 Value::Map([("key".to_string(), k), ("value".to_string(), v)].into()),
-            );
-            eval_block(&s, content, schema, &format!("{what}.{name}"), diags)
+                |s| eval_block(s, content, schema, &format!("{what}.{name}"), diags),
+            )
         })
         .collect()
 }
@@ -1047,7 +1053,7 @@ mod tests {
         let exps = s.expand(rc, &scope).unwrap();
         assert_eq!(exps.len(), 2);
         assert_eq!(exps[0].key, Some(InstanceKey::Str("a".into())));
-        let v = s.eval_instance(rc, &exps[1], &scope).unwrap();
+        let v = s.eval_instance(rc, &exps[1], &mut scope.clone()).unwrap();
         assert_eq!(v.get("name"), Some(&Value::String("dev-b".into())));
         assert_eq!(
             v.get("fifo_topic"),
@@ -1071,7 +1077,7 @@ mod tests {
                     key: None,
                     each: None,
                 },
-                &s.base_scope(),
+                &mut s.base_scope(),
             )
             .unwrap_err();
         assert!(err.to_string().contains("must be string"), "{err}");

@@ -61,8 +61,9 @@ pub struct ResourceChange {
     pub replace_paths: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// Instances this one depends on (config references, or state for orphans).
-    pub depends_on: Vec<Address>,
+    /// Resources this one depends on (config references, or state for orphans): every
+    /// instance of each. Recorded by resource so a fleet's plan and state stay linear.
+    pub depends_on: Vec<ResourceId>,
     /// Set when the plan imports this object (the id it is imported by).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub importing: Option<String>,
@@ -249,7 +250,7 @@ pub async fn refresh(
     // handful of ListThings pages, not one DescribeThing each); the rest read one by one.
     let mut batched: BTreeMap<String, Vec<ResourceState>> = BTreeMap::new();
     let mut single: Vec<ResourceState> = vec![];
-    for r in state.resources.iter().filter(|r| r.mode == Mode::Managed) {
+    for r in state.iter().filter(|r| r.mode == Mode::Managed) {
         batched.entry(r.rtype.clone()).or_default().push(r.clone());
     }
     let mut results: Vec<anyhow::Result<(ResourceState, Option<provider::Attrs>)>> = vec![];
@@ -444,12 +445,20 @@ pub async fn plan(
                         set.insert(r);
                     }
                 }
-                for r in &refreshed.resources {
-                    if r.dependencies
-                        .iter()
-                        .any(|d| d.starts_with(&t.resource.to_string()))
-                    {
-                        set.insert(r.address.resource.clone());
+                // ... and what the state says depends on it (orphans included),
+                // transitively. Compared as typed addresses: `aws_sns_topic.a` is not a
+                // prefix match for `aws_sns_topic.ab`.
+                loop {
+                    let before = set.len();
+                    for r in refreshed.iter() {
+                        if !set.contains(&r.address.resource)
+                            && recorded_dependencies(r).iter().any(|d| set.contains(d))
+                        {
+                            set.insert(r.address.resource.clone());
+                        }
+                    }
+                    if set.len() == before {
+                        break;
                     }
                 }
             } else {
@@ -483,7 +492,6 @@ pub async fn plan(
     if !opts.destroy && !opts.refresh_only {
         let mut scope = stack.base_scope();
         scope.root_map("local");
-        let mut instance_addrs: BTreeMap<ResourceId, Vec<Address>> = BTreeMap::new();
         for node in stack.order() {
             match node {
                 Node::Var(_) => {}
@@ -540,7 +548,7 @@ pub async fn plan(
                     }
                     for exp in &exps {
                         let addr = id.instance(exp.key.clone());
-                        let config = match stack.eval_instance(rc, exp, &scope) {
+                        let config = match stack.eval_instance(rc, exp, &mut scope) {
                             Ok(v) => normalize(&v, schema),
                             Err(d) => {
                                 diags.extend(d);
@@ -595,10 +603,10 @@ pub async fn plan(
                             continue;
                         }
                     };
-                    let deps: Vec<Address> = stack
+                    let deps: Vec<ResourceId> = stack
                         .resource_dependencies(&id)
-                        .iter()
-                        .flat_map(|r| instance_addrs.get(r).cloned().unwrap_or_default())
+                        .into_iter()
+                        .filter(|r| r.mode == Mode::Managed && r != &id)
                         .collect();
                     let mut instances = Stack::empty_instances(rc);
                     if let Instances::Count(l) = &mut instances {
@@ -607,11 +615,7 @@ pub async fn plan(
                     for exp in &exps {
                         let addr = id.instance(exp.key.clone());
                         in_config.insert(addr.clone());
-                        instance_addrs
-                            .entry(id.clone())
-                            .or_default()
-                            .push(addr.clone());
-                        let mut config = match stack.eval_instance(rc, exp, &scope) {
+                        let mut config = match stack.eval_instance(rc, exp, &mut scope) {
                             Ok(v) => normalize(&v, schema),
                             Err(d) => {
                                 diags.extend(d);
@@ -654,7 +658,7 @@ pub async fn plan(
     }
 
     // Instances in state that the configuration no longer declares are deleted.
-    for r in refreshed.resources.iter().filter(|_| !opts.refresh_only) {
+    for r in refreshed.iter().filter(|_| !opts.refresh_only) {
         if in_config.contains(&r.address)
             || r.mode != Mode::Managed
             || !instance_targeted(&r.address)
@@ -688,11 +692,7 @@ pub async fn plan(
             } else {
                 "no longer in the configuration".into()
             }),
-            depends_on: r
-                .dependencies
-                .iter()
-                .filter_map(|d| d.parse().ok())
-                .collect(),
+            depends_on: recorded_dependencies(r),
             importing: None,
             deposed: false,
             notes: provider::resource_type(&r.rtype)
@@ -792,13 +792,26 @@ pub async fn plan(
     })
 }
 
+/// The resources a state entry recorded as its dependencies.
+pub fn recorded_dependencies(r: &ResourceState) -> Vec<ResourceId> {
+    let mut out: Vec<ResourceId> = r
+        .dependencies
+        .iter()
+        .filter_map(|d| d.parse::<Address>().ok())
+        .map(|a| a.resource)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 fn diff_instance(
     t: &dyn ResourceType,
     addr: &Address,
     rc: &crate::config::ResourceConfig,
     config: &Value,
     prior: Option<&ResourceState>,
-    depends_on: Vec<Address>,
+    depends_on: Vec<ResourceId>,
     diags: &mut Diagnostics,
 ) -> ResourceChange {
     let schema = &t.schema().block;

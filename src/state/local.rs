@@ -1,15 +1,31 @@
 //! The local backend: `.thingform/state.json` in the stack directory (or `-state PATH`),
-//! written atomically, locked with an OS file lock plus a lock-info file naming the holder.
+//! written atomically, with its journal beside it (`state.json.journal`, JSON lines,
+//! fsynced per batch), locked with an OS file lock plus a lock-info file naming the holder.
 
+use super::journal::{Batch, Header, replay_lines};
 use super::{LockError, LockInfo, State};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 pub struct LocalBackend {
     pub path: PathBuf,
+    journal: Mutex<Journal>,
 }
+
+/// The journal of the document this backend last wrote.
+#[derive(Default)]
+struct Journal {
+    header: Option<Header>,
+    file: Option<File>,
+    bytes: u64,
+    document_bytes: u64,
+}
+
+/// The journal is compacted once it is as large as the document, and never below this.
+const MIN_COMPACT_BYTES: u64 = 4 << 20;
 
 /// Holds the lock until dropped.
 pub struct LocalLock {
@@ -27,7 +43,21 @@ impl Drop for LocalLock {
 
 impl LocalBackend {
     pub fn new(path: PathBuf) -> Self {
-        LocalBackend { path }
+        LocalBackend {
+            path,
+            journal: Mutex::new(Journal::default()),
+        }
+    }
+
+    pub fn journal_path(&self) -> PathBuf {
+        sibling(&self.path, ".journal")
+    }
+
+    fn dir(&self) -> &Path {
+        self.path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
     }
 
     fn lock_path(&self) -> PathBuf {
@@ -38,54 +68,104 @@ impl LocalBackend {
         sibling(&self.path, ".lock.info")
     }
 
+    /// The document with its journal replayed: exactly what the last run made durable.
     pub fn read(&self) -> anyhow::Result<Option<State>> {
-        match std::fs::read_to_string(&self.path) {
-            Ok(text) => Ok(Some(State::parse(&text, &self.path.display().to_string())?)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(anyhow::anyhow!(
-                "cannot read state file {}: {e}",
-                self.path.display()
-            )),
+        let mut state = match std::fs::read_to_string(&self.path) {
+            Ok(text) => State::parse(&text, &self.path.display().to_string())?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(anyhow::anyhow!(
+                    "cannot read state file {}: {e}",
+                    self.path.display()
+                ));
+            }
+        };
+        let jp = self.journal_path();
+        match std::fs::read_to_string(&jp) {
+            Ok(text) => {
+                replay_lines(&mut state, &text, &jp.display().to_string())?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => anyhow::bail!("cannot read state journal {}: {e}", jp.display()),
         }
+        Ok(Some(state))
     }
 
     /// Writes the whole document atomically: a crash leaves either the old or the new
     /// file, never a half-written one. The file is created 0600 (it may hold secrets).
+    /// The journal of the previous document is removed afterwards (a crash in between
+    /// leaves a journal that names the previous serial, which readers ignore).
     pub fn write(&self, state: &State) -> anyhow::Result<()> {
-        let dir = self
-            .path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)
-            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
-        let tmp = sibling(&self.path, &format!(".tmp-{}", std::process::id()));
-        let result = (|| -> std::io::Result<()> {
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            f.write_all(state.to_json_pretty().as_bytes())?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &self.path)?;
-            File::open(dir)?.sync_all()?;
-            Ok(())
-        })();
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            anyhow::bail!("cannot write state file {}: {e}", self.path.display());
+        let text = state.to_json_pretty();
+        write_atomically(&self.path, text.as_bytes())?;
+        super::stats::record(text.len(), true);
+        let mut j = self
+            .journal
+            .lock()
+            .map_err(|_| anyhow::anyhow!("state journal lock poisoned"))?;
+        j.file = None;
+        j.bytes = 0;
+        j.document_bytes = text.len() as u64;
+        j.header = Some(Header::for_state(state));
+        match std::fs::remove_file(self.journal_path()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => anyhow::bail!(
+                "cannot remove the old state journal {}: {e}",
+                self.journal_path().display()
+            ),
         }
         Ok(())
     }
 
-    /// Keeps the state as it was before this run at `<path>.backup`.
+    /// Appends one batch to the journal of the document last written, and fsyncs it.
+    pub fn append(&self, batch: &Batch) -> anyhow::Result<bool> {
+        let mut j = self
+            .journal
+            .lock()
+            .map_err(|_| anyhow::anyhow!("state journal lock poisoned"))?;
+        let Some(header) = j.header.clone() else {
+            anyhow::bail!("internal error: a state journal batch before its document was written");
+        };
+        let jp = self.journal_path();
+        let fail = |e: std::io::Error| {
+            anyhow::anyhow!("cannot append to the state journal {}: {e}", jp.display())
+        };
+        if j.file.is_none() {
+            let mut f = OpenOptions::new()
+                .append(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(&jp)
+                .map_err(fail)?;
+            let mut line = serde_json::to_string(&header)?;
+            line.push('\n');
+            f.write_all(line.as_bytes()).map_err(fail)?;
+            f.sync_all().map_err(fail)?;
+            File::open(self.dir())
+                .and_then(|d| d.sync_all())
+                .map_err(fail)?;
+            j.bytes += line.len() as u64;
+            j.file = Some(f);
+        }
+        let mut line = serde_json::to_string(batch)?;
+        line.push('\n');
+        if let Some(f) = j.file.as_mut() {
+            f.write_all(line.as_bytes()).map_err(fail)?;
+            f.sync_data().map_err(fail)?;
+        }
+        j.bytes += line.len() as u64;
+        super::stats::record(line.len(), false);
+        Ok(j.bytes >= j.document_bytes.max(MIN_COMPACT_BYTES))
+    }
+
+    /// Keeps the state as it was before this run at `<path>.backup` (journal included).
     pub fn backup(&self) -> anyhow::Result<()> {
-        if self.path.is_file() {
+        if let Some(state) = self.read()? {
             let b = sibling(&self.path, ".backup");
-            std::fs::copy(&self.path, &b)
-                .map_err(|e| anyhow::anyhow!("cannot back up state to {}: {e}", b.display()))?;
+            write_atomically(&b, state.to_json_pretty().as_bytes())
+                .map_err(|e| anyhow::anyhow!("cannot back up state to {}: {e:#}", b.display()))?;
         }
         Ok(())
     }
@@ -159,6 +239,35 @@ impl LocalBackend {
     }
 }
 
+/// Temp file, fsync, rename, fsync of the directory; created 0600.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    let tmp = sibling(path, &format!(".tmp-{}", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        anyhow::bail!("cannot write state file {}: {e}", path.display());
+    }
+    Ok(())
+}
+
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_os_string();
     s.push(suffix);
@@ -184,6 +293,77 @@ mod tests {
             .unwrap()
             .collect();
         assert_eq!(leftovers.len(), 1, "no temp files left behind");
+    }
+
+    fn thing(addr: &str) -> crate::state::ResourceState {
+        let mut attrs = serde_json::Map::new();
+        attrs.insert("id".into(), addr.into());
+        crate::state::ResourceState::managed(addr.parse().unwrap(), attrs)
+    }
+
+    fn put(serial: u64, addr: &str) -> Batch {
+        Batch {
+            serial,
+            records: vec![crate::state::Record::Put {
+                resource: thing(addr),
+            }],
+        }
+    }
+
+    #[test]
+    fn journal_batches_are_replayed_until_the_next_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = LocalBackend::new(dir.path().join("state.json"));
+        let mut s = State::new();
+        s.serial = 1;
+        b.write(&s).unwrap();
+        assert!(!b.append(&put(2, "aws_iot_thing.a[0]")).unwrap());
+        assert!(!b.append(&put(3, "aws_iot_thing.a[1]")).unwrap());
+        let mode = std::fs::metadata(b.journal_path())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "the journal may hold secrets too");
+        // A second reader (the next run) sees document + journal.
+        let other = LocalBackend::new(b.path.clone());
+        let back = other.read().unwrap().unwrap();
+        assert_eq!(back.serial, 3);
+        assert_eq!(back.resources.len(), 2);
+        // The document on disk is unchanged: only the journal grew.
+        let doc = State::parse(&std::fs::read_to_string(&b.path).unwrap(), "d").unwrap();
+        assert_eq!(doc.resources.len(), 0);
+        // Compaction folds the journal in and removes it.
+        b.write(&back).unwrap();
+        assert!(!b.journal_path().exists());
+        assert_eq!(other.read().unwrap().unwrap().resources.len(), 2);
+        // A journal left by a crash between compaction and its removal is ignored.
+        b.append(&put(4, "aws_iot_thing.a[2]")).unwrap();
+        let stale = std::fs::read_to_string(b.journal_path()).unwrap();
+        let mut newer = other.read().unwrap().unwrap();
+        newer.serial = 4;
+        b.write(&newer).unwrap();
+        std::fs::write(b.journal_path(), stale).unwrap();
+        let after = other.read().unwrap().unwrap();
+        assert_eq!(after.serial, 4);
+        assert_eq!(after.resources.len(), 3);
+    }
+
+    #[test]
+    fn a_crash_mid_append_loses_only_the_unacknowledged_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = LocalBackend::new(dir.path().join("state.json"));
+        b.write(&State::new()).unwrap();
+        b.append(&put(1, "aws_iot_thing.a[0]")).unwrap();
+        b.append(&put(2, "aws_iot_thing.a[1]")).unwrap();
+        let text = std::fs::read_to_string(b.journal_path()).unwrap();
+        std::fs::write(b.journal_path(), &text[..text.len() - 7]).unwrap();
+        let s = LocalBackend::new(b.path.clone()).read().unwrap().unwrap();
+        assert_eq!(s.serial, 1);
+        assert_eq!(
+            s.iter().map(|r| r.address.to_string()).collect::<Vec<_>>(),
+            vec!["aws_iot_thing.a[0]"]
+        );
     }
 
     #[test]

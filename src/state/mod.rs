@@ -1,18 +1,25 @@
 //! The state layer: what thingform believes exists in AWS.
 //!
-//! The document is written atomically (temp file, fsync, rename) after every resource
-//! operation, and the intent to create is journaled before each create, so a crash or
-//! Ctrl-C never loses track of an AWS object. This layer knows nothing about HCL or AWS.
+//! The document is written atomically (temp file, fsync, rename); between two such
+//! writes every resource operation appends a small record to a journal (see
+//! [`journal`]), so a crash or Ctrl-C never loses track of an AWS object and the bytes
+//! written per run grow linearly with the resources. This layer knows nothing about HCL
+//! or AWS.
 
+pub mod journal;
 pub mod local;
 pub mod remote;
 
-use crate::address::{Address, InstanceKey, Mode};
+pub use journal::{Batch, Record};
+
+use crate::address::{Address, InstanceKey, Mode, ResourceId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: dependencies are recorded by resource (`aws_iot_certificate.dev`), once, instead
+/// of one entry per instance of what is referenced (version 1, quadratic for fleets).
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ResourceState {
@@ -24,8 +31,10 @@ pub struct ResourceState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index_key: Option<InstanceKey>,
     pub attributes: serde_json::Map<String, Json>,
-    /// Addresses this instance depended on when it was last applied (for destroy order
-    /// once the configuration no longer mentions it).
+    /// The resources (or, keyed, single instances) this instance depended on when it was
+    /// last applied, for destroy order once the configuration no longer mentions it.
+    /// Recorded by resource: linear in the size of the configuration, never one entry
+    /// per instance of a fleet.
     #[serde(default)]
     pub dependencies: Vec<String>,
     /// Created, but a later step of its creation failed: the next plan replaces it.
@@ -57,8 +66,9 @@ pub struct State {
     pub thingform_version: String,
     pub serial: u64,
     pub lineage: String,
-    #[serde(default)]
-    pub resources: Vec<ResourceState>,
+    /// Every instance, by address (a list of objects on disk).
+    #[serde(default, with = "resource_list")]
+    pub resources: BTreeMap<Address, ResourceState>,
     #[serde(default)]
     pub outputs: BTreeMap<String, OutputState>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -68,16 +78,77 @@ pub struct State {
     pub deposed: Vec<ResourceState>,
 }
 
-/// Where the engine writes state after every operation.
+/// Where the engine writes state: whole documents now and then, and a journal batch
+/// after every group of operations in between.
 #[async_trait::async_trait]
 pub trait StateStore: Send + Sync {
+    /// Replaces the whole document; the journal of the previous document is discarded
+    /// (the new document includes it). Also starts a new, empty journal.
     async fn write(&self, state: &State) -> anyhow::Result<()>;
+    /// Appends one batch to the journal of the document this store last wrote, and
+    /// returns once it is durable. `Ok(true)`: the journal has grown as large as the
+    /// document, and the caller should compact it with [`StateStore::write`].
+    async fn append(&self, batch: &Batch) -> anyhow::Result<bool>;
 }
 
 #[async_trait::async_trait]
 impl StateStore for local::LocalBackend {
     async fn write(&self, state: &State) -> anyhow::Result<()> {
         local::LocalBackend::write(self, state)
+    }
+    async fn append(&self, batch: &Batch) -> anyhow::Result<bool> {
+        local::LocalBackend::append(self, batch)
+    }
+}
+
+/// Process-wide counters of what the state layer wrote (for benchmarks:
+/// `THINGFORM_STATS_FILE`).
+pub mod stats {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    static BYTES: AtomicU64 = AtomicU64::new(0);
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    static DOCUMENTS: AtomicU64 = AtomicU64::new(0);
+
+    /// One durable write of `bytes`; `document`: a whole document (else a journal batch).
+    pub fn record(bytes: usize, document: bool) {
+        BYTES.fetch_add(bytes as u64, Ordering::Relaxed);
+        WRITES.fetch_add(1, Ordering::Relaxed);
+        if document {
+            DOCUMENTS.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// `(bytes written, writes, of which whole documents)`.
+    pub fn snapshot() -> (u64, u64, u64) {
+        (
+            BYTES.load(Ordering::Relaxed),
+            WRITES.load(Ordering::Relaxed),
+            DOCUMENTS.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// `resources` is a map in memory (fleets of thousands: lookups must not scan) and a
+/// list of objects on disk, as it always was.
+mod resource_list {
+    use super::ResourceState;
+    use crate::address::Address;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<S: Serializer>(
+        m: &BTreeMap<Address, ResourceState>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(m.values())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<Address, ResourceState>, D::Error> {
+        let list = Vec::<ResourceState>::deserialize(d)?;
+        Ok(list.into_iter().map(|r| (r.address.clone(), r)).collect())
     }
 }
 
@@ -110,7 +181,7 @@ impl State {
             thingform_version: env!("CARGO_PKG_VERSION").to_string(),
             serial: 0,
             lineage: uuid::Uuid::new_v4().to_string(),
-            resources: vec![],
+            resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
             pending: vec![],
             deposed: vec![],
@@ -118,27 +189,36 @@ impl State {
     }
 
     pub fn get(&self, addr: &Address) -> Option<&ResourceState> {
-        self.resources.iter().find(|r| &r.address == addr)
+        self.resources.get(addr)
     }
 
-    /// Inserts or replaces the instance at its address, keeping the list sorted.
+    /// Inserts or replaces the instance at its address.
     pub fn upsert(&mut self, rs: ResourceState) {
-        match self.resources.iter_mut().find(|r| r.address == rs.address) {
-            Some(slot) => *slot = rs,
-            None => {
-                self.resources.push(rs);
-                self.resources.sort_by(|a, b| a.address.cmp(&b.address));
-            }
-        }
+        self.resources.insert(rs.address.clone(), rs);
     }
 
     pub fn remove(&mut self, addr: &Address) -> Option<ResourceState> {
-        let i = self.resources.iter().position(|r| &r.address == addr)?;
-        Some(self.resources.remove(i))
+        self.resources.remove(addr)
+    }
+
+    /// Every instance, in address order.
+    pub fn iter(&self) -> impl Iterator<Item = &ResourceState> {
+        self.resources.values()
+    }
+
+    /// The instances of one resource block.
+    pub fn instances_of<'a>(
+        &'a self,
+        id: &'a ResourceId,
+    ) -> impl Iterator<Item = &'a ResourceState> + 'a {
+        self.resources
+            .range(id.instance(None)..)
+            .take_while(move |(a, _)| &a.resource == id)
+            .map(|(_, r)| r)
     }
 
     pub fn parse(text: &str, origin: &str) -> anyhow::Result<State> {
-        let state: State = serde_json::from_str(text).map_err(|e| {
+        let mut state: State = serde_json::from_str(text).map_err(|e| {
             anyhow::anyhow!(
                 "state file {origin} is not valid thingform state ({e}); it was left untouched"
             )
@@ -149,7 +229,51 @@ impl State {
                 state.version
             );
         }
+        state.migrate();
         Ok(state)
+    }
+
+    /// Brings a document of an older format up to [`FORMAT_VERSION`]. Version 1 listed
+    /// every instance of each referenced resource in `dependencies`; they collapse to the
+    /// resource (which orders destroys exactly as before: after every instance of it).
+    pub fn migrate(&mut self) {
+        if self.version < 2 {
+            for r in self.resources.values_mut() {
+                r.dependencies = resource_dependencies(&r.dependencies);
+            }
+            for r in self.deposed.iter_mut() {
+                r.dependencies = resource_dependencies(&r.dependencies);
+            }
+        }
+        self.version = FORMAT_VERSION;
+    }
+
+    /// Applies one journal record. Records are idempotent: replaying a batch that a
+    /// compaction already folded in leaves the state unchanged.
+    pub fn apply_record(&mut self, r: &Record) {
+        match r {
+            Record::Put { resource } => self.upsert(resource.clone()),
+            Record::Remove { address } => {
+                self.remove(address);
+            }
+            Record::PendingAdd { pending } => {
+                self.pending.retain(|p| p.address != pending.address);
+                self.pending.push(pending.clone());
+            }
+            Record::PendingRemove { address } => self.pending.retain(|p| &p.address != address),
+            Record::Depose { resource } => {
+                if !self.deposed.contains(resource) {
+                    self.deposed.push(resource.clone());
+                }
+            }
+            Record::DeposedRemove {
+                address,
+                attributes,
+            } => self
+                .deposed
+                .retain(|d| !(&d.address == address && &d.attributes == attributes)),
+            Record::Outputs { outputs } => self.outputs = outputs.clone(),
+        }
     }
 
     pub fn to_json_pretty(&self) -> String {
@@ -157,6 +281,23 @@ impl State {
         s.push('\n');
         s
     }
+}
+
+/// Dependencies as resource addresses, each once (an instance address keeps only its
+/// resource; unparseable entries are kept as they are).
+pub fn resource_dependencies(deps: &[String]) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    let mut out = vec![];
+    for d in deps {
+        let r = match d.parse::<Address>() {
+            Ok(a) => a.resource.to_string(),
+            Err(_) => d.clone(),
+        };
+        if seen.insert(r.clone()) {
+            out.push(r);
+        }
+    }
+    out
 }
 
 /// Who holds a lock, and for what.

@@ -2,9 +2,17 @@
 //! if it is still the version this run read (no lost update between two writers), and
 //! locked with a conditional create of a lock object (or a lock table).
 //!
+//! Between two document writes, each journal batch is its own object,
+//! `<key>.journal/<lineage>/<base serial>/<seq>`, created with `If-None-Match: *` (so two
+//! writers can never both append the same batch) and read back in sequence until the
+//! first missing one. A new document starts a new journal under its own serial; the
+//! segments it folded in are deleted after it is written (segments a crash leaves behind
+//! name an older serial and are never read again).
+//!
 //! The stores themselves (S3, DynamoDB) are implemented in the provider layer behind the
 //! traits below; this module knows no AWS types.
 
+use super::journal::{Batch, Header};
 use super::{LockError, LockInfo, State, StateStore};
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
@@ -59,7 +67,21 @@ pub struct RemoteBackend {
     /// every write from the Nth on (`N+`).
     fault_at: Option<(usize, bool)>,
     writes: Mutex<usize>,
+    journal: Mutex<RemoteJournal>,
 }
+
+/// Where the journal of the current document stands.
+#[derive(Default)]
+struct RemoteJournal {
+    header: Option<Header>,
+    /// The sequence number the next batch takes (1-based).
+    next_seq: u64,
+    bytes: u64,
+    document_bytes: u64,
+}
+
+/// The journal is compacted once it is as large as the document, and never below this.
+const MIN_COMPACT_BYTES: u64 = 1 << 20;
 
 impl RemoteBackend {
     pub fn new(
@@ -80,7 +102,31 @@ impl RemoteBackend {
                     s.trim_end_matches('+').parse().ok().map(|n| (n, from_on))
                 }),
             writes: Mutex::new(0),
+            journal: Mutex::new(RemoteJournal::default()),
         }
+    }
+
+    fn segment_key(&self, h: &Header, seq: u64) -> String {
+        format!(
+            "{}.journal/{}/{}/{seq:08}",
+            self.key, h.lineage, h.base_serial
+        )
+    }
+
+    /// Counts a write and says whether the fault hook fails it.
+    fn next_write_faulty(&self) -> anyhow::Result<Option<usize>> {
+        let n = {
+            let mut w = self
+                .writes
+                .lock()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?;
+            *w += 1;
+            *w
+        };
+        Ok(match self.fault_at {
+            Some((at, from_on)) if n == at || (from_on && n > at) => Some(n),
+            _ => None,
+        })
     }
 
     fn lock_key(&self) -> String {
@@ -103,11 +149,36 @@ impl RemoteBackend {
             Some((body, etag)) => {
                 let text = String::from_utf8(body)
                     .map_err(|_| anyhow::anyhow!("state at {} is not UTF-8", self.location()))?;
-                let state = State::parse(&text, &self.location())?;
+                let mut state = State::parse(&text, &self.location())?;
+                let doc_bytes = text.len() as u64;
                 *self
                     .version
                     .lock()
                     .map_err(|_| anyhow::anyhow!("poisoned"))? = Some(etag);
+                // Replay the journal of this document, segment by segment.
+                let header = Header::for_state(&state);
+                let mut seq = 1;
+                let mut bytes = 0;
+                while let Some((body, _)) = self.store.get(&self.segment_key(&header, seq)).await? {
+                    let batch: Batch = serde_json::from_slice(&body).map_err(|e| {
+                        anyhow::anyhow!(
+                            "state journal segment {} is damaged ({e}); it was left untouched",
+                            self.store.describe(&self.segment_key(&header, seq))
+                        )
+                    })?;
+                    state.apply_batch(&batch);
+                    bytes += body.len() as u64;
+                    seq += 1;
+                }
+                *self
+                    .journal
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("poisoned"))? = RemoteJournal {
+                    header: Some(header),
+                    next_seq: seq,
+                    bytes,
+                    document_bytes: doc_bytes,
+                };
                 Ok(Some(state))
             }
         }
@@ -125,33 +196,41 @@ impl RemoteBackend {
             Some(v) => Condition::IfMatch(v),
             None => Condition::IfAbsent,
         };
-        let n = {
-            let mut w = self
-                .writes
-                .lock()
-                .map_err(|_| anyhow::anyhow!("poisoned"))?;
-            *w += 1;
-            *w
-        };
-        let faulty = match self.fault_at {
-            Some((at, from_on)) => n == at || (from_on && n > at),
-            None => false,
-        };
-        let result = if faulty {
+        let body = state.to_json_pretty().into_bytes();
+        let doc_bytes = body.len();
+        let result = if let Some(n) = self.next_write_faulty()? {
             Err(PutError::Other(anyhow::anyhow!(
                 "simulated remote write failure (THINGFORM_FAULT_STATE_WRITE={n})"
             )))
         } else {
-            self.store
-                .put(&self.key, state.to_json_pretty().into_bytes(), cond)
-                .await
+            self.store.put(&self.key, body, cond).await
         };
         match result {
             Ok(etag) => {
+                super::stats::record(doc_bytes, true);
                 *self
                     .version
                     .lock()
                     .map_err(|_| anyhow::anyhow!("poisoned"))? = Some(etag);
+                let old = std::mem::replace(
+                    &mut *self
+                        .journal
+                        .lock()
+                        .map_err(|_| anyhow::anyhow!("poisoned"))?,
+                    RemoteJournal {
+                        header: Some(Header::for_state(state)),
+                        next_seq: 1,
+                        bytes: 0,
+                        document_bytes: doc_bytes as u64,
+                    },
+                );
+                // The new document holds the old journal: its segments can go. Best
+                // effort: a leftover segment names an older serial and is never read.
+                if let Some(h) = old.header {
+                    for seq in 1..old.next_seq {
+                        let _ = self.store.delete(&self.segment_key(&h, seq)).await;
+                    }
+                }
                 Ok(())
             }
             Err(e) => {
@@ -176,6 +255,51 @@ impl RemoteBackend {
                     )),
                 }
             }
+        }
+    }
+
+    /// Appends one journal batch as its own object (created only if absent).
+    pub async fn append_async(&self, batch: &Batch) -> anyhow::Result<bool> {
+        let (key, seq) = {
+            let j = self
+                .journal
+                .lock()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?;
+            let Some(h) = &j.header else {
+                anyhow::bail!(
+                    "internal error: a state journal batch before its document was written"
+                );
+            };
+            (self.segment_key(h, j.next_seq), j.next_seq)
+        };
+        let body = serde_json::to_vec(batch)?;
+        let len = body.len();
+        let result = if let Some(n) = self.next_write_faulty()? {
+            Err(PutError::Other(anyhow::anyhow!(
+                "simulated remote write failure (THINGFORM_FAULT_STATE_WRITE={n})"
+            )))
+        } else {
+            self.store.put(&key, body, Condition::IfAbsent).await
+        };
+        match result {
+            Ok(_) => {
+                super::stats::record(len, false);
+                let mut j = self
+                    .journal
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("poisoned"))?;
+                j.next_seq = seq + 1;
+                j.bytes += len as u64;
+                Ok(j.bytes >= j.document_bytes.max(MIN_COMPACT_BYTES))
+            }
+            Err(PutError::PreconditionFailed) => Err(anyhow::anyhow!(
+                "the state journal at {} was appended to by another writer since this run read it",
+                self.store.describe(&key)
+            )),
+            Err(PutError::Other(e)) => Err(anyhow::anyhow!(
+                "cannot append to the state journal at {}: {e:#}",
+                self.store.describe(&key)
+            )),
         }
     }
 
@@ -259,6 +383,9 @@ impl StateStore for RemoteBackend {
     async fn write(&self, state: &State) -> anyhow::Result<()> {
         self.write_async(state).await
     }
+    async fn append(&self, batch: &Batch) -> anyhow::Result<bool> {
+        self.append_async(batch).await
+    }
 }
 
 enum Release {
@@ -290,5 +417,105 @@ impl Drop for RemoteLock {
                 self.info.id, self.info.id
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// An object store in memory with S3's conditional-write semantics.
+    #[derive(Default)]
+    struct MemStore {
+        objects: Mutex<BTreeMap<String, (Vec<u8>, u64)>>,
+    }
+
+    #[async_trait]
+    impl ObjectStore for MemStore {
+        async fn get(&self, key: &str) -> anyhow::Result<Option<(Vec<u8>, String)>> {
+            Ok(self
+                .objects
+                .lock()
+                .unwrap()
+                .get(key)
+                .map(|(b, v)| (b.clone(), v.to_string())))
+        }
+        async fn put(&self, key: &str, body: Vec<u8>, cond: Condition) -> Result<String, PutError> {
+            let mut m = self.objects.lock().unwrap();
+            let cur = m.get(key).map(|(_, v)| v.to_string());
+            match (&cond, &cur) {
+                (Condition::IfAbsent, Some(_)) => return Err(PutError::PreconditionFailed),
+                (Condition::IfMatch(v), c) if c.as_ref() != Some(v) => {
+                    return Err(PutError::PreconditionFailed);
+                }
+                _ => {}
+            }
+            let v = cur.and_then(|c| c.parse::<u64>().ok()).unwrap_or(0) + 1;
+            m.insert(key.to_string(), (body, v));
+            Ok(v.to_string())
+        }
+        async fn delete(&self, key: &str) -> anyhow::Result<()> {
+            self.objects.lock().unwrap().remove(key);
+            Ok(())
+        }
+        fn describe(&self, key: &str) -> String {
+            format!("mem://{key}")
+        }
+    }
+
+    fn put(serial: u64, addr: &str) -> Batch {
+        let mut attrs = serde_json::Map::new();
+        attrs.insert("id".into(), addr.into());
+        Batch {
+            serial,
+            records: vec![super::super::Record::Put {
+                resource: super::super::ResourceState::managed(addr.parse().unwrap(), attrs),
+            }],
+        }
+    }
+
+    #[tokio::test]
+    async fn journal_segments_replay_and_compaction_removes_them() {
+        let store = Arc::new(MemStore::default());
+        let b = RemoteBackend::new(store.clone(), "s/state".into(), None);
+        let mut s = State::new();
+        s.serial = 1;
+        b.write_async(&s).await.unwrap();
+        b.append_async(&put(2, "aws_iot_thing.a[0]")).await.unwrap();
+        b.append_async(&put(3, "aws_iot_thing.a[1]")).await.unwrap();
+        let keys: Vec<String> = store.objects.lock().unwrap().keys().cloned().collect();
+        assert_eq!(
+            keys.len(),
+            3,
+            "the document and one object per batch: {keys:?}"
+        );
+
+        let next_run = RemoteBackend::new(store.clone(), "s/state".into(), None);
+        let back = next_run.read().await.unwrap().unwrap();
+        assert_eq!(back.serial, 3);
+        assert_eq!(back.resources.len(), 2);
+
+        // The next run compacts: the segments it folded in are deleted.
+        next_run.write_async(&back).await.unwrap();
+        let keys: Vec<String> = store.objects.lock().unwrap().keys().cloned().collect();
+        assert_eq!(keys, vec!["s/state".to_string()]);
+        let again = RemoteBackend::new(store.clone(), "s/state".into(), None);
+        assert_eq!(again.read().await.unwrap().unwrap().resources.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn two_writers_cannot_append_the_same_batch() {
+        let store = Arc::new(MemStore::default());
+        let a = RemoteBackend::new(store.clone(), "k".into(), None);
+        a.write_async(&State::new()).await.unwrap();
+        let b = RemoteBackend::new(store.clone(), "k".into(), None);
+        b.read().await.unwrap();
+        a.append_async(&put(1, "aws_iot_thing.x")).await.unwrap();
+        let err = b
+            .append_async(&put(1, "aws_iot_thing.y"))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("another writer"), "{err}");
     }
 }

@@ -9,6 +9,7 @@ mod compute;
 mod dynamodb;
 mod engine;
 mod examples;
+mod fleet;
 mod iot;
 mod s3;
 mod sns;
