@@ -12,7 +12,8 @@ use std::process::Output;
 use std::sync::{Arc, Mutex};
 
 /// A loopback HTTP proxy in front of the emulator that records each request as
-/// `METHOD /path` (query string dropped; the target of IoT's REST calls).
+/// `METHOD /path` (query string dropped; IoT's REST calls), or `op:Name` for the RPC
+/// protocols (X-Amz-Target, `Action=` form bodies, `/operation/Name` paths).
 struct CallLog {
     endpoint: String,
     calls: Arc<Mutex<Vec<String>>>,
@@ -91,6 +92,7 @@ fn relay(client: TcpStream, upstream: &str, log: &Mutex<Vec<String>>) {
         let mut line = String::new();
         let mut length = 0usize;
         let mut chunked = false;
+        let mut target = None;
         loop {
             line.clear();
             match reader.read_line(&mut line) {
@@ -104,6 +106,9 @@ fn relay(client: TcpStream, upstream: &str, log: &Mutex<Vec<String>>) {
             if let Some(v) = lower.strip_prefix("content-length:") {
                 length = v.trim().parse().unwrap_or(0);
             }
+            if lower.starts_with("x-amz-target:") {
+                target = line.split_once(':').map(|(_, v)| v.trim().to_string());
+            }
             if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
                 chunked = true;
             }
@@ -113,19 +118,35 @@ fn relay(client: TcpStream, upstream: &str, log: &Mutex<Vec<String>>) {
             }
         }
         let mut parts = head.split_whitespace();
-        let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        let path = target.split('?').next().unwrap_or("");
-        log.lock().unwrap().push(format!("{method} {path}"));
+        let (method, uri) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let path = uri.split('?').next().unwrap_or("").to_string();
+        let method = method.to_string();
         if server.write_all(head.as_bytes()).is_err() {
             return;
         }
         if chunked {
             // Not used by the calls under test: relay the rest unparsed.
+            log.lock().unwrap().push(format!("{method} {path}"));
             let _ = std::io::copy(&mut reader, &mut server);
             return;
         }
         let mut body = vec![0u8; length];
-        if reader.read_exact(&mut body).is_err() || server.write_all(&body).is_err() {
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let action = std::str::from_utf8(&body)
+            .ok()
+            .and_then(|b| b.strip_prefix("Action="))
+            .map(|b| b.split('&').next().unwrap_or_default().to_string());
+        let op = target
+            .and_then(|t| t.rsplit('.').next().map(str::to_string))
+            .or(action)
+            .or_else(|| path.split_once("/operation/").map(|(_, op)| op.to_string()));
+        log.lock().unwrap().push(match op {
+            Some(op) => format!("op:{op}"),
+            None => format!("{method} {path}"),
+        });
+        if server.write_all(&body).is_err() {
             return;
         }
     }
@@ -143,6 +164,17 @@ fn count(calls: &[String], f: impl Fn(&str, &[&str]) -> bool) -> usize {
         .count()
 }
 
+/// How many recorded calls are the RPC operation `name`.
+fn ops(calls: &[String], name: &str) -> usize {
+    calls.iter().filter(|c| *c == &format!("op:{name}")).count()
+}
+
+fn list_things_in_group(m: &str, s: &[&str]) -> bool {
+    m == "GET" && s.len() == 3 && s[0] == "thing-groups" && s[2] == "things"
+}
+fn list_groups_for_thing(m: &str, s: &[&str]) -> bool {
+    m == "GET" && s.len() == 3 && s[0] == "things" && s[2] == "thing-groups"
+}
 fn list_certificates(m: &str, s: &[&str]) -> bool {
     m == "GET" && s == ["certificates"]
 }
@@ -397,5 +429,219 @@ async fn policy_and_principal_attachments_are_refreshed_per_policy_and_per_thing
     assert_eq!(count(&calls, list_thing_principals), 2, "{calls:?}");
     stack.apply();
     assert!(changed(&stack.plan_json()).is_empty(), "re-attached");
+    stack.destroy();
+}
+
+#[tokio::test]
+async fn thing_group_memberships_are_refreshed_per_group() {
+    let p = unique("tfbg");
+    let stack = TestStack::new(&format!(
+        r#"
+resource "aws_iot_thing_group" "g" {{
+  name = "{p}"
+}}
+resource "aws_iot_thing" "t" {{
+  count = 4
+  name  = "{p}-${{count.index}}"
+}}
+resource "aws_iot_thing_group_membership" "m" {{
+  count            = 4
+  thing_name       = aws_iot_thing.t[count.index].name
+  thing_group_name = aws_iot_thing_group.g.name
+}}
+"#
+    ));
+    stack.apply();
+    let log = CallLog::start();
+    assert!(changed(&log.plan_json(&stack)).is_empty(), "no-op plan");
+    let calls = log.take();
+    assert_eq!(count(&calls, list_things_in_group), 1, "{calls:?}");
+    assert_eq!(count(&calls, list_groups_for_thing), 0, "{calls:?}");
+
+    iot()
+        .await
+        .remove_thing_from_thing_group()
+        .thing_group_name(&p)
+        .thing_name(format!("{p}-2"))
+        .send()
+        .await
+        .unwrap();
+    let plan = log.plan_json(&stack);
+    assert_eq!(
+        changed(&plan),
+        [change("aws_iot_thing_group_membership.m[2]", "create")].into()
+    );
+    let calls = log.take();
+    assert_eq!(count(&calls, list_things_in_group), 1, "{calls:?}");
+    // The missing member is confirmed with a single read.
+    assert_eq!(count(&calls, list_groups_for_thing), 1, "{calls:?}");
+    stack.destroy();
+}
+
+#[tokio::test]
+async fn alarms_are_described_in_batches() {
+    let p = unique("tfbal");
+    let stack = TestStack::new(&format!(
+        r#"
+resource "aws_cloudwatch_metric_alarm" "a" {{
+  count               = 3
+  alarm_name          = "{p}-${{count.index}}"
+  comparison_operator = "LessThanThreshold"
+  evaluation_periods  = 2
+  metric_name         = "Success"
+  namespace           = "AWS/IoT"
+  period              = 300
+  statistic           = "Sum"
+  threshold           = count.index + 1
+  dimensions = {{
+    RuleName = "r${{count.index}}"
+  }}
+  tags = {{
+    n = "${{count.index}}"
+  }}
+}}
+"#
+    ));
+    stack.apply();
+    let log = CallLog::start();
+    assert!(changed(&log.plan_json(&stack)).is_empty(), "no-op plan");
+    let calls = log.take();
+    assert_eq!(ops(&calls, "DescribeAlarms"), 1, "{calls:?}");
+
+    let cw = cloudwatch().await;
+    cw.delete_alarms()
+        .alarm_names(format!("{p}-1"))
+        .send()
+        .await
+        .unwrap();
+    cw.tag_resource()
+        .resource_arn(
+            cw.describe_alarms()
+                .alarm_names(format!("{p}-2"))
+                .send()
+                .await
+                .unwrap()
+                .metric_alarms()[0]
+                .alarm_arn()
+                .unwrap(),
+        )
+        .tags(
+            aws_sdk_cloudwatch::types::Tag::builder()
+                .key("n")
+                .value("changed")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let plan = log.plan_json(&stack);
+    assert_eq!(
+        changed(&plan),
+        [
+            change("aws_cloudwatch_metric_alarm.a[1]", "create"),
+            change("aws_cloudwatch_metric_alarm.a[2]", "update"),
+        ]
+        .into()
+    );
+    assert_eq!(
+        changed_attrs(&plan, "aws_cloudwatch_metric_alarm.a[2]"),
+        vec!["tags"]
+    );
+    let calls = log.take();
+    assert_eq!(ops(&calls, "DescribeAlarms"), 1, "{calls:?}");
+    stack.destroy();
+}
+
+#[tokio::test]
+async fn log_groups_are_listed_by_prefix() {
+    let p = unique("tfblg");
+    let stack = TestStack::new(&format!(
+        r#"
+resource "aws_cloudwatch_log_group" "g" {{
+  count             = 4
+  name              = "/thingform/{p}/${{count.index}}"
+  retention_in_days = count.index == 0 ? 7 : 14
+}}
+"#
+    ));
+    stack.apply();
+    let log = CallLog::start();
+    assert!(changed(&log.plan_json(&stack)).is_empty(), "no-op plan");
+    let calls = log.take();
+    assert_eq!(ops(&calls, "DescribeLogGroups"), 1, "{calls:?}");
+
+    let logs = logs().await;
+    logs.delete_log_group()
+        .log_group_name(format!("/thingform/{p}/1"))
+        .send()
+        .await
+        .unwrap();
+    logs.put_retention_policy()
+        .log_group_name(format!("/thingform/{p}/3"))
+        .retention_in_days(30)
+        .send()
+        .await
+        .unwrap();
+    let plan = log.plan_json(&stack);
+    assert_eq!(
+        changed(&plan),
+        [
+            change("aws_cloudwatch_log_group.g[1]", "create"),
+            change("aws_cloudwatch_log_group.g[3]", "update"),
+        ]
+        .into()
+    );
+    let calls = log.take();
+    // One listing, and one direct look for the group it lacked.
+    assert_eq!(ops(&calls, "DescribeLogGroups"), 2, "{calls:?}");
+    stack.destroy();
+}
+
+#[tokio::test]
+async fn role_policy_attachments_are_refreshed_per_role() {
+    let p = unique("tfbr");
+    let stack = TestStack::new(&format!(
+        r#"
+resource "aws_iam_role" "r" {{
+  name               = "{p}"
+  assume_role_policy = {assume}
+}}
+resource "aws_iam_role_policy_attachment" "a" {{
+  for_each = toset([
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    "arn:aws:iam::aws:policy/service-role/AWSIoTLogging",
+    "arn:aws:iam::aws:policy/service-role/AWSIoTRuleActions",
+  ])
+  role       = aws_iam_role.r.name
+  policy_arn = each.value
+}}
+"#,
+        assume = assume_role("iot.amazonaws.com")
+    ));
+    stack.apply();
+    let log = CallLog::start();
+    assert!(changed(&log.plan_json(&stack)).is_empty(), "no-op plan");
+    let calls = log.take();
+    assert_eq!(ops(&calls, "ListAttachedRolePolicies"), 1, "{calls:?}");
+
+    iam()
+        .await
+        .detach_role_policy()
+        .role_name(&p)
+        .policy_arn("arn:aws:iam::aws:policy/service-role/AWSIoTLogging")
+        .send()
+        .await
+        .unwrap();
+    let plan = log.plan_json(&stack);
+    assert_eq!(
+        changed(&plan),
+        [change(
+            "aws_iam_role_policy_attachment.a[\"arn:aws:iam::aws:policy/service-role/AWSIoTLogging\"]",
+            "create"
+        )]
+        .into()
+    );
+    let calls = log.take();
+    assert_eq!(ops(&calls, "ListAttachedRolePolicies"), 1, "{calls:?}");
     stack.destroy();
 }
