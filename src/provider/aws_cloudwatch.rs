@@ -200,6 +200,162 @@ async fn put(p: &Provider, planned: &Attrs, with_tags: bool) -> anyhow::Result<(
     Ok(())
 }
 
+/// The attributes `read` returns for a described alarm (its tags are one more call).
+async fn alarm_attrs(
+    p: &Provider,
+    name: &str,
+    a: &aws_sdk_cloudwatch::types::MetricAlarm,
+) -> anyhow::Result<Attrs> {
+    let arn = a.alarm_arn().unwrap_or_default().to_string();
+    let queries: Vec<Json> = a
+        .metrics()
+        .iter()
+        .map(|q| {
+            let metric = q.metric_stat().map(|s| {
+                json!([{
+                    "metric_name": s.metric().and_then(|m| m.metric_name()),
+                    "namespace": s.metric().and_then(|m| m.namespace()),
+                    "dimensions": s.metric().map(|m| dims_json(m.dimensions())).unwrap_or(json!({})),
+                    "period": s.period(),
+                    "stat": s.stat(),
+                    "unit": s.unit().map(|u| u.as_str()),
+                }])
+            });
+            json!({
+                "id": q.id(), "expression": q.expression(), "label": q.label(),
+                "return_data": q.return_data(), "period": q.period(), "account_id": q.account_id(),
+                "metric": metric.unwrap_or(json!([])),
+            })
+        })
+        .collect();
+    let tags: BTreeMap<String, String> = match p
+        .cloudwatch()
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+    {
+        Ok(t) => t
+            .tags()
+            .iter()
+            .map(|t| {
+                (
+                    t.key().unwrap_or_default().to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+        Err(e) => return Err(aws_error("CloudWatch ListTagsForResource", e)),
+    };
+    let mut s = Attrs::new();
+    s.insert("id".into(), json!(name));
+    s.insert("alarm_name".into(), json!(name));
+    s.insert("arn".into(), json!(arn));
+    s.insert(
+        "comparison_operator".into(),
+        json!(a.comparison_operator().map(|c| c.as_str())),
+    );
+    s.insert("evaluation_periods".into(), json!(a.evaluation_periods()));
+    s.insert("metric_name".into(), json!(a.metric_name()));
+    s.insert("namespace".into(), json!(a.namespace()));
+    s.insert("period".into(), json!(a.period()));
+    s.insert("statistic".into(), json!(a.statistic().map(|x| x.as_str())));
+    s.insert("extended_statistic".into(), json!(a.extended_statistic()));
+    s.insert("threshold".into(), json!(a.threshold()));
+    s.insert("threshold_metric_id".into(), json!(a.threshold_metric_id()));
+    s.insert(
+        "actions_enabled".into(),
+        json!(a.actions_enabled().unwrap_or(true)),
+    );
+    s.insert("alarm_actions".into(), json!(a.alarm_actions()));
+    s.insert("ok_actions".into(), json!(a.ok_actions()));
+    s.insert(
+        "insufficient_data_actions".into(),
+        json!(a.insufficient_data_actions()),
+    );
+    s.insert(
+        "alarm_description".into(),
+        json!(a.alarm_description().filter(|d| !d.is_empty())),
+    );
+    s.insert("datapoints_to_alarm".into(), json!(a.datapoints_to_alarm()));
+    s.insert("dimensions".into(), dims_json(a.dimensions()));
+    s.insert(
+        "treat_missing_data".into(),
+        json!(a.treat_missing_data().unwrap_or("missing")),
+    );
+    s.insert("unit".into(), json!(a.unit().map(|u| u.as_str())));
+    s.insert(
+        "evaluate_low_sample_count_percentiles".into(),
+        json!(a.evaluate_low_sample_count_percentile()),
+    );
+    s.insert("metric_query".into(), Json::Array(queries));
+    s.insert("tags".into(), map_json(p.own_tags(&tags)));
+    Ok(s)
+}
+
+/// The alarms named by `priors`, described in batches of 100 names.
+async fn describe_many(
+    t: &MetricAlarm,
+    p: &Provider,
+    priors: &[Attrs],
+) -> anyhow::Result<Vec<Option<Attrs>>> {
+    let mut names: Vec<Option<&str>> = Vec::with_capacity(priors.len());
+    let mut single: Vec<usize> = vec![];
+    for (i, prior) in priors.iter().enumerate() {
+        let name = str_of(prior, "alarm_name").or_else(|| str_of(prior, "id"));
+        if name.is_none() {
+            single.push(i);
+        }
+        names.push(name);
+    }
+    let wanted: Vec<&str> = {
+        let mut w: Vec<&str> = names.iter().flatten().copied().collect();
+        w.sort();
+        w.dedup();
+        w
+    };
+    let mut found: std::collections::HashMap<String, aws_sdk_cloudwatch::types::MetricAlarm> =
+        Default::default();
+    for chunk in wanted.chunks(100) {
+        let mut token: Option<String> = None;
+        loop {
+            let out = p
+                .cloudwatch()
+                .describe_alarms()
+                .set_alarm_names(Some(chunk.iter().map(|n| n.to_string()).collect()))
+                .max_records(100)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| aws_error("DescribeAlarms", e))?;
+            for a in out.metric_alarms() {
+                if let Some(name) = a.alarm_name() {
+                    found.insert(name.to_string(), a.clone());
+                }
+            }
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+    }
+    let present: Vec<usize> = (0..priors.len())
+        .filter(|&i| names[i].is_some_and(|n| found.contains_key(n)))
+        .collect();
+    let attrs = super::batch::per_key(present, |i| {
+        let name = names[i].unwrap_or_default();
+        alarm_attrs(p, name, &found[name])
+    })
+    .await?;
+    let mut out: Vec<Option<Attrs>> = vec![None; priors.len()];
+    for (i, a) in attrs {
+        out[i] = Some(a);
+    }
+    // Only priors without a name: `read` reports them as it always has.
+    super::batch::read_each(t, p, priors, single, &mut out).await?;
+    Ok(out)
+}
+
 #[async_trait]
 impl ResourceType for MetricAlarm {
     fn name(&self) -> &'static str {
@@ -219,91 +375,20 @@ impl ResourceType for MetricAlarm {
         let Some(a) = find_alarm(p, name).await? else {
             return Ok(None);
         };
-        let arn = a.alarm_arn().unwrap_or_default().to_string();
-        let queries: Vec<Json> = a
-            .metrics()
-            .iter()
-            .map(|q| {
-                let metric = q.metric_stat().map(|s| {
-                    json!([{
-                        "metric_name": s.metric().and_then(|m| m.metric_name()),
-                        "namespace": s.metric().and_then(|m| m.namespace()),
-                        "dimensions": s.metric().map(|m| dims_json(m.dimensions())).unwrap_or(json!({})),
-                        "period": s.period(),
-                        "stat": s.stat(),
-                        "unit": s.unit().map(|u| u.as_str()),
-                    }])
-                });
-                json!({
-                    "id": q.id(), "expression": q.expression(), "label": q.label(),
-                    "return_data": q.return_data(), "period": q.period(), "account_id": q.account_id(),
-                    "metric": metric.unwrap_or(json!([])),
-                })
-            })
-            .collect();
-        let tags: BTreeMap<String, String> = match p
-            .cloudwatch()
-            .list_tags_for_resource()
-            .resource_arn(&arn)
-            .send()
-            .await
-        {
-            Ok(t) => t
-                .tags()
-                .iter()
-                .map(|t| {
-                    (
-                        t.key().unwrap_or_default().to_string(),
-                        t.value().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect(),
-            Err(e) => return Err(aws_error("CloudWatch ListTagsForResource", e)),
-        };
-        let mut s = Attrs::new();
-        s.insert("id".into(), json!(name));
-        s.insert("alarm_name".into(), json!(name));
-        s.insert("arn".into(), json!(arn));
-        s.insert(
-            "comparison_operator".into(),
-            json!(a.comparison_operator().map(|c| c.as_str())),
-        );
-        s.insert("evaluation_periods".into(), json!(a.evaluation_periods()));
-        s.insert("metric_name".into(), json!(a.metric_name()));
-        s.insert("namespace".into(), json!(a.namespace()));
-        s.insert("period".into(), json!(a.period()));
-        s.insert("statistic".into(), json!(a.statistic().map(|x| x.as_str())));
-        s.insert("extended_statistic".into(), json!(a.extended_statistic()));
-        s.insert("threshold".into(), json!(a.threshold()));
-        s.insert("threshold_metric_id".into(), json!(a.threshold_metric_id()));
-        s.insert(
-            "actions_enabled".into(),
-            json!(a.actions_enabled().unwrap_or(true)),
-        );
-        s.insert("alarm_actions".into(), json!(a.alarm_actions()));
-        s.insert("ok_actions".into(), json!(a.ok_actions()));
-        s.insert(
-            "insufficient_data_actions".into(),
-            json!(a.insufficient_data_actions()),
-        );
-        s.insert(
-            "alarm_description".into(),
-            json!(a.alarm_description().filter(|d| !d.is_empty())),
-        );
-        s.insert("datapoints_to_alarm".into(), json!(a.datapoints_to_alarm()));
-        s.insert("dimensions".into(), dims_json(a.dimensions()));
-        s.insert(
-            "treat_missing_data".into(),
-            json!(a.treat_missing_data().unwrap_or("missing")),
-        );
-        s.insert("unit".into(), json!(a.unit().map(|u| u.as_str())));
-        s.insert(
-            "evaluate_low_sample_count_percentiles".into(),
-            json!(a.evaluate_low_sample_count_percentile()),
-        );
-        s.insert("metric_query".into(), Json::Array(queries));
-        s.insert("tags".into(), map_json(p.own_tags(&tags)));
-        Ok(Some(s))
+        Ok(Some(alarm_attrs(p, name, &a).await?))
+    }
+
+    /// Alarms are described 100 at a time (DescribeAlarms with AlarmNames) instead of
+    /// one DescribeAlarms each; their tags are still one ListTagsForResource each.
+    async fn read_many(
+        &self,
+        p: &Provider,
+        priors: &[Attrs],
+    ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
+        if priors.len() < 2 {
+            return None;
+        }
+        Some(describe_many(self, p, priors).await)
     }
 
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
@@ -415,6 +500,124 @@ async fn log_tags(p: &Provider, name: &str) -> anyhow::Result<BTreeMap<String, S
         .unwrap_or_default())
 }
 
+/// The attributes `read` returns for a listed log group (its tags are one more call).
+async fn log_group_attrs(
+    p: &Provider,
+    prior: &Attrs,
+    name: &str,
+    g: &aws_sdk_cloudwatchlogs::types::LogGroup,
+) -> anyhow::Result<Attrs> {
+    let arn = g
+        .arn()
+        .unwrap_or_default()
+        .trim_end_matches(":*")
+        .to_string();
+    let mut a = Attrs::new();
+    a.insert("id".into(), json!(name));
+    a.insert("name".into(), json!(name));
+    a.insert(
+        "name_prefix".into(),
+        prior.get("name_prefix").cloned().unwrap_or(Json::Null),
+    );
+    a.insert("arn".into(), json!(arn));
+    a.insert("retention_in_days".into(), json!(g.retention_in_days()));
+    a.insert("kms_key_id".into(), json!(g.kms_key_id()));
+    a.insert(
+        "log_group_class".into(),
+        json!(
+            g.log_group_class()
+                .map(|c| c.as_str())
+                .unwrap_or("STANDARD")
+        ),
+    );
+    a.insert(
+        "skip_destroy".into(),
+        prior.get("skip_destroy").cloned().unwrap_or(json!(false)),
+    );
+    a.insert(
+        "tags".into(),
+        map_json(p.own_tags(&log_tags(p, name).await?)),
+    );
+    Ok(a)
+}
+
+fn log_group_name(prior: &Attrs) -> Option<&str> {
+    str_of(prior, "name").or_else(|| str_of(prior, "id"))
+}
+
+/// DescribeLogGroups pages under the names' common prefix. Paging stops once every group
+/// was seen, or after as many pages as groups unseen (a prefix shared by far more groups
+/// than the stack's): those are then read one by one, as are groups not listed.
+async fn list_log_groups(
+    t: &LogGroup,
+    p: &Provider,
+    priors: &[Attrs],
+) -> anyhow::Result<Vec<Option<Attrs>>> {
+    let mut single: Vec<usize> = vec![];
+    let mut wanted: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+    for (i, prior) in priors.iter().enumerate() {
+        match log_group_name(prior) {
+            Some(name) => wanted.entry(name).or_default().push(i),
+            None => single.push(i),
+        }
+    }
+    let prefix = common_prefix(wanted.keys().copied());
+    let mut found: Vec<(usize, aws_sdk_cloudwatchlogs::types::LogGroup)> = vec![];
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    while !wanted.is_empty() && pages < wanted.len() {
+        let out = p
+            .logs()
+            .describe_log_groups()
+            .set_log_group_name_prefix((!prefix.is_empty()).then(|| prefix.to_string()))
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| aws_error("DescribeLogGroups", e))?;
+        pages += 1;
+        for g in out.log_groups() {
+            if let Some(is) = g.log_group_name().and_then(|n| wanted.remove(n)) {
+                found.extend(is.into_iter().map(|i| (i, g.clone())));
+            }
+        }
+        match out.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    single.extend(wanted.into_values().flatten());
+    let attrs = super::batch::per_key(found, |(i, g)| async move {
+        let prior = &priors[i];
+        log_group_attrs(p, prior, log_group_name(prior).unwrap_or_default(), &g).await
+    })
+    .await?;
+    let mut out: Vec<Option<Attrs>> = vec![None; priors.len()];
+    for ((i, _), a) in attrs {
+        out[i] = Some(a);
+    }
+    super::batch::read_each(t, p, priors, single, &mut out).await?;
+    Ok(out)
+}
+
+/// The longest prefix of all `names` (on char boundaries).
+fn common_prefix<'a>(mut names: impl Iterator<Item = &'a str>) -> &'a str {
+    let Some(first) = names.next() else {
+        return "";
+    };
+    let mut len = first.len();
+    for n in names {
+        len = first
+            .char_indices()
+            .zip(n.chars())
+            .take_while(|((_, a), b)| a == b)
+            .last()
+            .map(|((i, a), _)| i + a.len_utf8())
+            .unwrap_or(0)
+            .min(len);
+    }
+    &first[..len]
+}
+
 #[async_trait]
 impl ResourceType for LogGroup {
     fn name(&self) -> &'static str {
@@ -445,38 +648,21 @@ impl ResourceType for LogGroup {
         else {
             return Ok(None);
         };
-        let arn = g
-            .arn()
-            .unwrap_or_default()
-            .trim_end_matches(":*")
-            .to_string();
-        let mut a = Attrs::new();
-        a.insert("id".into(), json!(name));
-        a.insert("name".into(), json!(name));
-        a.insert(
-            "name_prefix".into(),
-            prior.get("name_prefix").cloned().unwrap_or(Json::Null),
-        );
-        a.insert("arn".into(), json!(arn));
-        a.insert("retention_in_days".into(), json!(g.retention_in_days()));
-        a.insert("kms_key_id".into(), json!(g.kms_key_id()));
-        a.insert(
-            "log_group_class".into(),
-            json!(
-                g.log_group_class()
-                    .map(|c| c.as_str())
-                    .unwrap_or("STANDARD")
-            ),
-        );
-        a.insert(
-            "skip_destroy".into(),
-            prior.get("skip_destroy").cloned().unwrap_or(json!(false)),
-        );
-        a.insert(
-            "tags".into(),
-            map_json(p.own_tags(&log_tags(p, name).await?)),
-        );
-        Ok(Some(a))
+        Ok(Some(log_group_attrs(p, prior, name, g).await?))
+    }
+
+    /// Log groups are listed with DescribeLogGroups pages (50 a page) under the longest
+    /// prefix all their names share, instead of one DescribeLogGroups each; their tags
+    /// are still one ListTagsLogGroup each.
+    async fn read_many(
+        &self,
+        p: &Provider,
+        priors: &[Attrs],
+    ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
+        if priors.len() < 3 {
+            return None;
+        }
+        Some(list_log_groups(self, p, priors).await)
     }
 
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
@@ -622,5 +808,24 @@ impl ResourceType for LogGroup {
             return Ok(None);
         }
         self.read(p, planned).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::common_prefix;
+
+    #[test]
+    fn common_prefix_of_log_group_names() {
+        assert_eq!(
+            common_prefix(["/iot/a-1", "/iot/a-2", "/iot/b"].into_iter()),
+            "/iot/"
+        );
+        assert_eq!(common_prefix(["/iot/x"].into_iter()), "/iot/x");
+        assert_eq!(common_prefix(["/iot/x", "/iot/x"].into_iter()), "/iot/x");
+        assert_eq!(common_prefix(["/iot/x", "/iot"].into_iter()), "/iot");
+        assert_eq!(common_prefix(["a", "b"].into_iter()), "");
+        assert_eq!(common_prefix(["/é1", "/é2"].into_iter()), "/é");
+        assert_eq!(common_prefix(std::iter::empty()), "");
     }
 }

@@ -405,6 +405,61 @@ impl Default for IamRolePolicyAttachment {
     }
 }
 
+/// What `read` returns for an attachment that exists.
+fn role_policy_attachment(role: &str, arn: &str) -> Attrs {
+    obj([
+        ("id", json!(format!("{role}/{arn}"))),
+        ("role", json!(role)),
+        ("policy_arn", json!(arn)),
+    ])
+}
+
+impl IamRolePolicyAttachment {
+    async fn per_role(&self, p: &Provider, priors: &[Attrs]) -> anyhow::Result<Vec<Option<Attrs>>> {
+        let mut out: Vec<Option<Attrs>> = vec![None; priors.len()];
+        let mut single: Vec<usize> = vec![];
+        let mut by_role: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+        for (i, prior) in priors.iter().enumerate() {
+            match (str_of(prior, "role"), str_of(prior, "policy_arn")) {
+                (Some(role), Some(_)) => by_role.entry(role).or_default().push(i),
+                _ => single.push(i),
+            }
+        }
+        // The same single call `read` makes (its first page), once per role.
+        let listed = super::batch::per_key(by_role.keys().copied().collect(), |role| async move {
+            match p
+                .iam()
+                .list_attached_role_policies()
+                .role_name(role)
+                .send()
+                .await
+            {
+                Ok(o) => Ok(Some(
+                    o.attached_policies()
+                        .iter()
+                        .filter_map(|a| a.policy_arn().map(str::to_string))
+                        .collect::<std::collections::HashSet<String>>(),
+                )),
+                Err(e) if no_such(&e) => Ok(None),
+                Err(e) => Err(aws_error("ListAttachedRolePolicies", e)),
+            }
+        })
+        .await?;
+        for (role, arns) in listed {
+            // Role gone: so are its attachments (out[i] stays None).
+            let Some(arns) = arns else { continue };
+            for &i in &by_role[role] {
+                let arn = str_of(&priors[i], "policy_arn").unwrap_or_default();
+                if arns.contains(arn) {
+                    out[i] = Some(role_policy_attachment(role, arn));
+                }
+            }
+        }
+        super::batch::read_each(self, p, priors, single, &mut out).await?;
+        Ok(out)
+    }
+}
+
 #[async_trait]
 impl ResourceType for IamRolePolicyAttachment {
     fn name(&self) -> &'static str {
@@ -443,11 +498,22 @@ impl ResourceType for IamRolePolicyAttachment {
         {
             return Ok(None);
         }
-        Ok(Some(obj([
-            ("id", json!(format!("{role}/{arn}"))),
-            ("role", json!(role)),
-            ("policy_arn", json!(arn)),
-        ])))
+        Ok(Some(role_policy_attachment(role, arn)))
+    }
+
+    /// Attachments are refreshed with one ListAttachedRolePolicies per distinct role (the
+    /// call `read` makes per attachment). Used only when some role has several.
+    async fn read_many(
+        &self,
+        p: &Provider,
+        priors: &[Attrs],
+    ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
+        let roles: std::collections::HashSet<&str> =
+            priors.iter().filter_map(|a| str_of(a, "role")).collect();
+        if priors.len() < 2 || roles.len() >= priors.len() {
+            return None;
+        }
+        Some(self.per_role(p, priors).await)
     }
 
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {

@@ -5,7 +5,8 @@
 
 use super::ResourceType;
 use super::attrs::{Attrs, bool_of, req_str, str_of};
-use super::client::{Provider, aws_error};
+use super::batch;
+use super::client::{Provider, aws_error, error_code};
 use super::iot_common::not_found;
 use super::schema::{Block, Schema, boolean, out, string};
 use async_trait::async_trait;
@@ -44,6 +45,82 @@ fn status(active: bool) -> CertificateStatus {
     }
 }
 
+/// The attributes `read` returns, from a ListCertificates entry and the prior attributes:
+/// the list has the status and ARN; the PEM never changes and the CA id is fixed at
+/// creation, so both come from the prior read.
+fn listed(prior: &Attrs, id: &str, c: &aws_sdk_iot::types::Certificate) -> Attrs {
+    let mut a = Attrs::new();
+    a.insert("id".into(), json!(id));
+    a.insert("arn".into(), json!(c.certificate_arn()));
+    a.insert("active".into(), json!(c.status() == Some(&Status::Active)));
+    for k in [
+        "certificate_pem",
+        "ca_certificate_id",
+        "csr",
+        "ca_pem",
+        "public_key",
+        "private_key",
+    ] {
+        a.insert(k.into(), prior.get(k).cloned().unwrap_or(Json::Null));
+    }
+    a
+}
+
+impl IotCertificate {
+    /// ListCertificates pages (250 a page) for the status of every certificate in `priors`.
+    /// The listing stops once every certificate was seen, or once it has cost as many
+    /// pages as the certificates still unseen (an account holding far more certificates
+    /// than the stack): those are then read one by one, so a batched refresh never costs
+    /// more than about twice the single reads.
+    async fn list_fleet(
+        &self,
+        p: &Provider,
+        priors: &[Attrs],
+    ) -> anyhow::Result<Vec<Option<Attrs>>> {
+        let mut out: Vec<Option<Attrs>> = vec![None; priors.len()];
+        let mut single: Vec<usize> = vec![];
+        let mut wanted: std::collections::HashMap<&str, usize> = Default::default();
+        for (i, prior) in priors.iter().enumerate() {
+            match str_of(prior, "id") {
+                // Without the PEM (or ARN) from an earlier read, only `read` can fill them.
+                Some(id)
+                    if str_of(prior, "certificate_pem").is_some()
+                        && str_of(prior, "arn").is_some() =>
+                {
+                    wanted.insert(id, i);
+                }
+                _ => single.push(i),
+            }
+        }
+        let mut pages = 0;
+        let mut marker: Option<String> = None;
+        while !wanted.is_empty() && pages < wanted.len() {
+            let page = p
+                .iot()
+                .list_certificates()
+                .page_size(250)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| aws_error("ListCertificates", e))?;
+            pages += 1;
+            for c in page.certificates() {
+                if let Some((id, i)) = c.certificate_id().and_then(|id| wanted.remove_entry(id)) {
+                    out[i] = Some(listed(&priors[i], id, c));
+                }
+            }
+            match page.next_marker() {
+                Some(m) if !m.is_empty() => marker = Some(m.to_string()),
+                _ => break,
+            }
+        }
+        // Not listed (gone, or the budget ran out): ask about each directly.
+        single.extend(wanted.into_values());
+        batch::read_each(self, p, priors, single, &mut out).await?;
+        Ok(out)
+    }
+}
+
 #[async_trait]
 impl ResourceType for IotCertificate {
     fn name(&self) -> &'static str {
@@ -51,6 +128,19 @@ impl ResourceType for IotCertificate {
     }
     fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    /// Certificates are refreshed with ListCertificates pages instead of one
+    /// DescribeCertificate each; for one or two, single reads are as cheap.
+    async fn read_many(
+        &self,
+        p: &Provider,
+        priors: &[Attrs],
+    ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
+        if priors.len() < 3 {
+            return None;
+        }
+        Some(self.list_fleet(p, priors).await)
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
@@ -136,6 +226,15 @@ impl ResourceType for IotCertificate {
                 "private_key".into(),
                 json!(out.key_pair().and_then(|k| k.private_key())),
             );
+            // The answer holds everything `read` would return (AWS-made certificates
+            // have no CA id): no DescribeCertificate needed.
+            if let (Some(arn), Some(pem)) = (out.certificate_arn(), out.certificate_pem()) {
+                state.insert("arn".into(), json!(arn));
+                state.insert("active".into(), json!(active));
+                state.insert("certificate_pem".into(), json!(pem));
+                state.insert("ca_certificate_id".into(), Json::Null);
+                return Ok(state);
+            }
         }
         match self.read(p, &state).await {
             Ok(Some(a)) => Ok(a),
@@ -164,18 +263,28 @@ impl ResourceType for IotCertificate {
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
         let id = req_str(prior, "id")?;
         let arn = req_str(prior, "arn")?;
-        // AWS deletes only an INACTIVE certificate with nothing attached.
-        match p
-            .iot()
-            .update_certificate()
-            .certificate_id(id)
-            .new_status(Status::Inactive)
-            .send()
-            .await
-        {
-            Ok(_) => {}
+        // AWS deletes only an INACTIVE certificate with nothing attached. The attachments
+        // in the stack are deleted before it, so first just try: deactivate (unless
+        // already inactive) and delete; list and detach what is left only when AWS refuses.
+        let mut deactivated = false;
+        if bool_of(prior, "active") != Some(false) {
+            if !deactivate(p, id).await? {
+                return Ok(());
+            }
+            deactivated = true;
+        }
+        match p.iot().delete_certificate().certificate_id(id).send().await {
+            Ok(_) => return Ok(()),
             Err(e) if not_found(&e) => return Ok(()),
-            Err(e) => return Err(aws_error("UpdateCertificate (INACTIVE)", e)),
+            Err(e)
+                if matches!(
+                    error_code(&e),
+                    Some("DeleteConflictException" | "CertificateStateException")
+                ) => {}
+            Err(e) => return Err(aws_error("DeleteCertificate", e)),
+        }
+        if !deactivated && !deactivate(p, id).await? {
+            return Ok(());
         }
         let policies = p
             .iot()
@@ -216,5 +325,21 @@ impl ResourceType for IotCertificate {
             Err(e) if not_found(&e) => Ok(()),
             Err(e) => Err(aws_error("DeleteCertificate", e)),
         }
+    }
+}
+
+/// Sets a certificate INACTIVE. `false`: it no longer exists.
+async fn deactivate(p: &Provider, id: &str) -> anyhow::Result<bool> {
+    match p
+        .iot()
+        .update_certificate()
+        .certificate_id(id)
+        .new_status(Status::Inactive)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if not_found(&e) => Ok(false),
+        Err(e) => Err(aws_error("UpdateCertificate (INACTIVE)", e)),
     }
 }

@@ -5,11 +5,13 @@
 
 use super::ResourceType;
 use super::attrs::{Attrs, canonical_json, obj, req_str, str_of};
+use super::batch;
 use super::client::{Provider, aws_error};
 use super::iot_common::{not_found, read_tags, tag_list, update_tags};
 use super::schema::{Block, Schema, json as json_attr, out, string, string_map as map_attr};
 use async_trait::async_trait;
 use serde_json::json;
+use std::collections::{BTreeMap, HashSet};
 
 pub struct IotPolicy {
     schema: Schema,
@@ -194,6 +196,100 @@ impl Default for IotPolicyAttachment {
     }
 }
 
+/// What `read` returns for an attachment that exists.
+fn policy_attachment(policy: &str, target: &str) -> Attrs {
+    obj([
+        ("id", json!(format!("{policy}|{target}"))),
+        ("policy", json!(policy)),
+        ("target", json!(target)),
+    ])
+}
+
+/// Which of `wanted` are targets of `policy`, from ListTargetsForPolicy pages (250 a
+/// page). `None`: the policy does not exist (AWS refuses to delete a policy that is still
+/// attached, so nothing is attached to it). Paging stops once every wanted target was
+/// seen, or after as many pages as targets wanted (a policy with far more targets than
+/// the stack knows): the targets not seen are then read one by one.
+async fn targets_of_policy(
+    p: &Provider,
+    policy: &str,
+    wanted: HashSet<String>,
+) -> anyhow::Result<Option<HashSet<String>>> {
+    let budget = wanted.len();
+    let mut found = HashSet::new();
+    let mut marker: Option<String> = None;
+    let mut pages = 0;
+    while found.len() < wanted.len() && pages < budget {
+        let page = match p
+            .iot()
+            .list_targets_for_policy()
+            .policy_name(policy)
+            .page_size(250)
+            .set_marker(marker.take())
+            .send()
+            .await
+        {
+            Ok(page) => page,
+            Err(e) if not_found(&e) => return Ok(None),
+            Err(e) => return Err(aws_error("ListTargetsForPolicy", e)),
+        };
+        pages += 1;
+        found.extend(
+            page.targets()
+                .iter()
+                .filter(|t| wanted.contains(*t))
+                .cloned(),
+        );
+        match page.next_marker() {
+            Some(m) if !m.is_empty() => marker = Some(m.to_string()),
+            _ => break,
+        }
+    }
+    Ok(Some(found))
+}
+
+impl IotPolicyAttachment {
+    async fn list_targets(
+        &self,
+        p: &Provider,
+        priors: &[Attrs],
+    ) -> anyhow::Result<Vec<Option<Attrs>>> {
+        let mut out: Vec<Option<Attrs>> = vec![None; priors.len()];
+        let mut single: Vec<usize> = vec![];
+        let mut by_policy: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, prior) in priors.iter().enumerate() {
+            match (str_of(prior, "policy"), str_of(prior, "target")) {
+                (Some(policy), Some(_)) => by_policy.entry(policy).or_default().push(i),
+                _ => single.push(i),
+            }
+        }
+        let listed = batch::per_key(by_policy.keys().copied().collect(), |policy| {
+            let wanted: HashSet<String> = by_policy[policy]
+                .iter()
+                .filter_map(|&i| str_of(&priors[i], "target").map(str::to_string))
+                .collect();
+            targets_of_policy(p, policy, wanted)
+        })
+        .await?;
+        for (policy, targets) in listed {
+            // Policy gone: so are its attachments (out[i] stays None).
+            let Some(targets) = targets else { continue };
+            for &i in &by_policy[policy] {
+                let target = str_of(&priors[i], "target").unwrap_or_default();
+                if targets.contains(target) {
+                    out[i] = Some(policy_attachment(policy, target));
+                } else {
+                    // Detached, or the target is spelled differently from AWS's ARN:
+                    // `read` decides.
+                    single.push(i);
+                }
+            }
+        }
+        batch::read_each(self, p, priors, single, &mut out).await?;
+        Ok(out)
+    }
+}
+
 #[async_trait]
 impl ResourceType for IotPolicyAttachment {
     fn name(&self) -> &'static str {
@@ -226,11 +322,22 @@ impl ResourceType for IotPolicyAttachment {
         {
             return Ok(None);
         }
-        Ok(Some(obj([
-            ("id", json!(format!("{policy}|{target}"))),
-            ("policy", json!(policy)),
-            ("target", json!(target)),
-        ])))
+        Ok(Some(policy_attachment(policy, target)))
+    }
+
+    /// Attachments are refreshed with ListTargetsForPolicy pages, once per policy,
+    /// instead of one ListAttachedPolicies per target. Used only when some policy has
+    /// several attachments (otherwise it saves nothing).
+    async fn read_many(
+        &self,
+        p: &Provider,
+        priors: &[Attrs],
+    ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
+        let policies: HashSet<&str> = priors.iter().filter_map(|a| str_of(a, "policy")).collect();
+        if priors.len() < 3 || policies.len() >= priors.len() {
+            return None;
+        }
+        Some(self.list_targets(p, priors).await)
     }
 
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
@@ -242,9 +349,8 @@ impl ResourceType for IotPolicyAttachment {
             .send()
             .await
             .map_err(|e| aws_error("AttachPolicy", e))?;
-        self.read(p, planned).await?.ok_or_else(|| {
-            anyhow::anyhow!("policy {policy} is not attached right after AttachPolicy")
-        })
+        // An attachment is its two names: nothing to read back.
+        Ok(policy_attachment(policy, target))
     }
 
     async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
@@ -288,6 +394,41 @@ impl Default for IotThingPrincipalAttachment {
     }
 }
 
+/// What `read` returns for an attachment that exists.
+fn principal_attachment(thing: &str, principal: &str) -> Attrs {
+    obj([
+        ("id", json!(format!("{thing}|{principal}"))),
+        ("thing", json!(thing)),
+        ("principal", json!(principal)),
+    ])
+}
+
+/// Every principal attached to `thing` (all ListThingPrincipals pages). `None`: the
+/// Thing does not exist.
+async fn thing_principals(p: &Provider, thing: &str) -> anyhow::Result<Option<HashSet<String>>> {
+    let mut all = HashSet::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = match p
+            .iot()
+            .list_thing_principals()
+            .thing_name(thing)
+            .set_next_token(token.take())
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(e) if not_found(&e) => return Ok(None),
+            Err(e) => return Err(aws_error("ListThingPrincipals", e)),
+        };
+        all.extend(page.principals().iter().cloned());
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => return Ok(Some(all)),
+        }
+    }
+}
+
 #[async_trait]
 impl ResourceType for IotThingPrincipalAttachment {
     fn name(&self) -> &'static str {
@@ -308,25 +449,26 @@ impl ResourceType for IotThingPrincipalAttachment {
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
         let (thing, principal) = (req_str(prior, "thing")?, req_str(prior, "principal")?);
-        let out = match p
-            .iot()
-            .list_thing_principals()
-            .thing_name(thing)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("ListThingPrincipals", e)),
-        };
-        if !out.principals().iter().any(|x| x == principal) {
-            return Ok(None);
+        Ok(thing_principals(p, thing)
+            .await?
+            .filter(|all| all.contains(principal))
+            .map(|_| principal_attachment(thing, principal)))
+    }
+
+    /// There is no account-wide list of Thing principals: attachments are read with one
+    /// ListThingPrincipals per distinct Thing. Used only when some Thing has several
+    /// attachments; with one each (a device fleet) the engine's parallel single reads
+    /// cost the same calls.
+    async fn read_many(
+        &self,
+        p: &Provider,
+        priors: &[Attrs],
+    ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
+        let things: HashSet<&str> = priors.iter().filter_map(|a| str_of(a, "thing")).collect();
+        if priors.len() < 3 || things.len() >= priors.len() {
+            return None;
         }
-        Ok(Some(obj([
-            ("id", json!(format!("{thing}|{principal}"))),
-            ("thing", json!(thing)),
-            ("principal", json!(principal)),
-        ])))
+        Some(self.per_thing(p, priors).await)
     }
 
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
@@ -338,9 +480,8 @@ impl ResourceType for IotThingPrincipalAttachment {
             .send()
             .await
             .map_err(|e| aws_error("AttachThingPrincipal", e))?;
-        self.read(p, planned).await?.ok_or_else(|| {
-            anyhow::anyhow!("principal is not attached to {thing} right after AttachThingPrincipal")
-        })
+        // An attachment is its two names: nothing to read back.
+        Ok(principal_attachment(thing, principal))
     }
 
     async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
@@ -363,5 +504,42 @@ impl ResourceType for IotThingPrincipalAttachment {
             Err(e) if not_found(&e) => Ok(()),
             Err(e) => Err(aws_error("DetachThingPrincipal", e)),
         }
+    }
+}
+
+impl IotThingPrincipalAttachment {
+    async fn per_thing(
+        &self,
+        p: &Provider,
+        priors: &[Attrs],
+    ) -> anyhow::Result<Vec<Option<Attrs>>> {
+        let mut out: Vec<Option<Attrs>> = vec![None; priors.len()];
+        let mut single: Vec<usize> = vec![];
+        let mut by_thing: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, prior) in priors.iter().enumerate() {
+            match (str_of(prior, "thing"), str_of(prior, "principal")) {
+                (Some(thing), Some(_)) => by_thing.entry(thing).or_default().push(i),
+                _ => single.push(i),
+            }
+        }
+        let listed = batch::per_key(by_thing.keys().copied().collect(), |thing| {
+            thing_principals(p, thing)
+        })
+        .await?;
+        for (thing, principals) in listed {
+            // Thing gone: so are its attachments (out[i] stays None).
+            let Some(principals) = principals else {
+                continue;
+            };
+            for &i in &by_thing[thing] {
+                let principal = str_of(&priors[i], "principal").unwrap_or_default();
+                if principals.contains(principal) {
+                    out[i] = Some(principal_attachment(thing, principal));
+                }
+            }
+        }
+        // Only malformed priors: `read` reports them as it always has.
+        batch::read_each(self, p, priors, single, &mut out).await?;
+        Ok(out)
     }
 }

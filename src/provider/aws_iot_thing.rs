@@ -3,7 +3,7 @@
 
 use super::ResourceType;
 use super::attrs::{Attrs, obj, req_str, str_of, string_map};
-use super::client::{Provider, aws_error};
+use super::client::{Provider, aws_error, error_code};
 use super::iot_common::not_found;
 use super::schema::{Block, Schema, number, out, string, string_map as map_attr};
 use async_trait::async_trait;
@@ -158,7 +158,8 @@ impl ResourceType for IotThing {
 
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
         let name = req_str(planned, "name")?;
-        p.iot()
+        let out = p
+            .iot()
             .create_thing()
             .thing_name(name)
             .set_thing_type_name(str_of(planned, "thing_type_name").map(str::to_string))
@@ -166,6 +167,24 @@ impl ResourceType for IotThing {
             .send()
             .await
             .map_err(|e| aws_error("CreateThing", e))?;
+        // A new Thing is exactly what was asked for, at version 1, with its name as
+        // default client id: no DescribeThing needed.
+        if let Some(arn) = out.thing_arn() {
+            let attributes: std::collections::BTreeMap<String, String> =
+                string_map(planned, "attributes").into_iter().collect();
+            let mut a = Attrs::new();
+            a.insert("id".into(), json!(name));
+            a.insert("name".into(), json!(name));
+            a.insert("arn".into(), json!(arn));
+            a.insert("default_client_id".into(), json!(name));
+            a.insert("version".into(), json!(1));
+            a.insert("attributes".into(), json!(attributes));
+            a.insert(
+                "thing_type_name".into(),
+                json!(str_of(planned, "thing_type_name")),
+            );
+            return Ok(a);
+        }
         super::created(
             self.read(p, planned).await,
             planned,
@@ -193,7 +212,15 @@ impl ResourceType for IotThing {
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
         let name = req_str(prior, "name")?;
-        // AWS refuses to delete a Thing that still has principals attached.
+        // The stack's principal attachments are deleted before the Thing, so first just
+        // try; AWS refuses while principals are still attached (InvalidRequestException),
+        // and only then are they listed and detached.
+        match p.iot().delete_thing().thing_name(name).send().await {
+            Ok(_) => return Ok(()),
+            Err(e) if not_found(&e) => return Ok(()),
+            Err(e) if error_code(&e) == Some("InvalidRequestException") => {}
+            Err(e) => return Err(aws_error("DeleteThing", e)),
+        }
         let principals = match p
             .iot()
             .list_thing_principals()

@@ -2,12 +2,14 @@
 
 use super::ResourceType;
 use super::attrs::{Attrs, block, blocks, bool_of, obj, req_str, str_of, string_map};
+use super::batch;
 use super::client::{Provider, aws_error};
 use super::iot_common::{not_found, read_tags, tag_list, update_tags};
 use super::schema::{Block, Schema, boolean, number, out, single, string, string_map as map_attr};
 use async_trait::async_trait;
 use aws_sdk_iot::types::{AttributePayload, ThingGroupProperties};
 use serde_json::json;
+use std::collections::{BTreeMap, HashSet};
 
 pub struct IotThingGroup {
     schema: Schema,
@@ -201,6 +203,106 @@ impl Default for IotThingGroupMembership {
     }
 }
 
+/// What `read` returns for a membership that exists.
+fn membership(prior: &Attrs, thing: &str, group: &str) -> Attrs {
+    obj([
+        ("id", json!(format!("{group}/{thing}"))),
+        ("thing_name", json!(thing)),
+        ("thing_group_name", json!(group)),
+        (
+            "override_dynamic_group",
+            prior
+                .get("override_dynamic_group")
+                .cloned()
+                .unwrap_or(json!(false)),
+        ),
+    ])
+}
+
+/// Which of `wanted` are direct members of `group`, from ListThingsInThingGroup pages
+/// (250 a page). `None`: the group does not exist. Paging stops once every wanted Thing
+/// was seen, or after as many pages as Things wanted (then `read` decides the rest).
+async fn members_of_group(
+    p: &Provider,
+    group: &str,
+    wanted: HashSet<String>,
+) -> anyhow::Result<Option<HashSet<String>>> {
+    let budget = wanted.len();
+    let mut found = HashSet::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    while found.len() < wanted.len() && pages < budget {
+        let page = match p
+            .iot()
+            .list_things_in_thing_group()
+            .thing_group_name(group)
+            .max_results(250)
+            .set_next_token(token.take())
+            .send()
+            .await
+        {
+            Ok(page) => page,
+            Err(e) if not_found(&e) => return Ok(None),
+            Err(e) => return Err(aws_error("ListThingsInThingGroup", e)),
+        };
+        pages += 1;
+        found.extend(
+            page.things()
+                .iter()
+                .filter(|t| wanted.contains(*t))
+                .cloned(),
+        );
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    Ok(Some(found))
+}
+
+impl IotThingGroupMembership {
+    async fn per_group(
+        &self,
+        p: &Provider,
+        priors: &[Attrs],
+    ) -> anyhow::Result<Vec<Option<Attrs>>> {
+        let mut out: Vec<Option<Attrs>> = vec![None; priors.len()];
+        let mut single: Vec<usize> = vec![];
+        let mut by_group: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, prior) in priors.iter().enumerate() {
+            match (
+                str_of(prior, "thing_group_name"),
+                str_of(prior, "thing_name"),
+            ) {
+                (Some(group), Some(_)) => by_group.entry(group).or_default().push(i),
+                _ => single.push(i),
+            }
+        }
+        let listed = batch::per_key(by_group.keys().copied().collect(), |group| {
+            let wanted: HashSet<String> = by_group[group]
+                .iter()
+                .filter_map(|&i| str_of(&priors[i], "thing_name").map(str::to_string))
+                .collect();
+            members_of_group(p, group, wanted)
+        })
+        .await?;
+        for (group, members) in listed {
+            // Group gone: so are its memberships (out[i] stays None).
+            let Some(members) = members else { continue };
+            for &i in &by_group[group] {
+                let thing = str_of(&priors[i], "thing_name").unwrap_or_default();
+                if members.contains(thing) {
+                    out[i] = Some(membership(&priors[i], thing, group));
+                } else {
+                    single.push(i);
+                }
+            }
+        }
+        batch::read_each(self, p, priors, single, &mut out).await?;
+        Ok(out)
+    }
+}
+
 #[async_trait]
 impl ResourceType for IotThingGroupMembership {
     fn name(&self) -> &'static str {
@@ -242,18 +344,25 @@ impl ResourceType for IotThingGroupMembership {
         {
             return Ok(None);
         }
-        Ok(Some(obj([
-            ("id", json!(format!("{group}/{thing}"))),
-            ("thing_name", json!(thing)),
-            ("thing_group_name", json!(group)),
-            (
-                "override_dynamic_group",
-                prior
-                    .get("override_dynamic_group")
-                    .cloned()
-                    .unwrap_or(json!(false)),
-            ),
-        ])))
+        Ok(Some(membership(prior, thing, group)))
+    }
+
+    /// Memberships are refreshed with ListThingsInThingGroup pages, once per group,
+    /// instead of one ListThingGroupsForThing per Thing. Used only when some group has
+    /// several members in the stack (otherwise it saves nothing).
+    async fn read_many(
+        &self,
+        p: &Provider,
+        priors: &[Attrs],
+    ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
+        let groups: HashSet<&str> = priors
+            .iter()
+            .filter_map(|a| str_of(a, "thing_group_name"))
+            .collect();
+        if priors.len() < 3 || groups.len() >= priors.len() {
+            return None;
+        }
+        Some(self.per_group(p, priors).await)
     }
 
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {

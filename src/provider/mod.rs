@@ -22,6 +22,7 @@ pub mod aws_s3_bucket_lifecycle_configuration;
 pub mod aws_s3_bucket_versioning;
 pub mod aws_sns_topic;
 pub mod aws_sns_topic_subscription;
+pub mod batch;
 pub mod client;
 pub mod data;
 pub mod iot_common;

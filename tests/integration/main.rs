@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod batch;
 mod campus;
 mod campus_lite;
 mod compute;

@@ -1,0 +1,51 @@
+//! Helpers for batched refresh (`ResourceType::read_many`).
+//!
+//! A batched read lists what it can and reads the rest one by one with `read`, so that
+//! its answer for every object is the one `read` would give. Objects missing from a
+//! listing are confirmed with `read` when the listing could miss them (a differently
+//! spelled ARN, a page budget used up): deletions are rare, so this costs little and
+//! never reports an object gone that `read` would find.
+
+use super::{Attrs, Provider, ResourceType};
+use futures::StreamExt;
+
+/// How many single reads (or per-group list calls) a batched read runs at once.
+pub const CONCURRENCY: usize = 10;
+
+/// Reads `priors[i]` for every `i` in `which` with the type's own `read`, a few at a
+/// time, and stores each answer in `out[i]`.
+pub async fn read_each<T: ResourceType + ?Sized>(
+    t: &T,
+    p: &Provider,
+    priors: &[Attrs],
+    which: Vec<usize>,
+    out: &mut [Option<Attrs>],
+) -> anyhow::Result<()> {
+    let reads = which
+        .into_iter()
+        .map(|i| async move { (i, t.read(p, &priors[i]).await) });
+    let mut answers = futures::stream::iter(reads).buffer_unordered(CONCURRENCY);
+    while let Some((i, live)) = answers.next().await {
+        out[i] = live?;
+    }
+    Ok(())
+}
+
+/// Runs `f` for every key, a few at a time; answers in any order.
+pub async fn per_key<K, V, F, Fut>(keys: Vec<K>, f: F) -> anyhow::Result<Vec<(K, V)>>
+where
+    K: Clone,
+    F: Fn(K) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<V>>,
+{
+    let calls = keys.into_iter().map(|k| {
+        let fut = f(k.clone());
+        async move { fut.await.map(|v| (k, v)) }
+    });
+    futures::stream::iter(calls)
+        .buffer_unordered(CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect()
+}
