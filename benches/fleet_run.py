@@ -181,7 +181,7 @@ class Bench:
         env = dict(os.environ, THINGFORM_STATS_FILE=str(stats_file), NO_COLOR="1")
         cmd = [self.tf] + args + [f"-parallelism={par}", str(stack)]
         if self.time_bin:
-            cmd = [self.time_bin, "-f", "%M", "-o", str(time_file)] + cmd
+            cmd = [self.time_bin, "-f", "TIME %M %U %S", "-o", str(time_file)] + cmd
         self.proxy_reset()
         log_path = logs / f"{tag}-{key}.log"
         t0 = time.perf_counter()
@@ -199,10 +199,11 @@ class Bench:
                 raise
         secs = time.perf_counter() - t0
         counts, errors, total = self.proxy_counts()
-        rss_kb = None
+        rss_kb = cpu = None
         if self.time_bin and time_file.exists():
-            lines = [l for l in time_file.read_text().split("\n") if l.strip().isdigit()]
-            rss_kb = int(lines[-1]) if lines else None
+            lines = [l.split() for l in time_file.read_text().split("\n") if l.startswith("TIME ")]
+            if lines:
+                rss_kb, cpu = int(lines[-1][1]), round(float(lines[-1][2]) + float(lines[-1][3]), 2)
         stats = None
         if stats_file.exists():
             try:
@@ -216,12 +217,14 @@ class Bench:
                 if p.is_file():
                     files[str(p.relative_to(sd))] = p.stat().st_size
         tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
+        # the state: the document and any journal; not the lock or the .backup copy
+        state_bytes = sum(v for k, v in files.items() if not k.endswith((".lock", ".backup")))
         r = {"seconds": round(secs, 3), "exit": rc, "expected_exit": EXPECTED_EXIT[key],
-             "calls": counts, "errors": errors, "total_calls": total, "rss_kb": rss_kb,
-             "state_files": files, "state_bytes": sum(files.values()), "stats": stats,
+             "calls": counts, "errors": errors, "total_calls": total, "rss_kb": rss_kb, "cpu_s": cpu,
+             "state_files": files, "state_bytes": state_bytes, "stats": stats,
              "log": str(log_path), "last_lines": tail}
         ok = "" if rc == EXPECTED_EXIT[key] else f"  EXIT {rc} (expected {EXPECTED_EXIT[key]}): {' | '.join(tail)}"
-        log(f"  {tag} {key:<15} {secs:8.2f} s  {total:6d} calls  rss {rss_kb} KB  state {r['state_bytes']} B{ok}")
+        log(f"  {tag} {key:<15} {secs:8.2f} s  cpu {cpu} s  {total:6d} calls  rss {rss_kb} KB  state {state_bytes} B{ok}")
         return r
 
     # -- one fleet size -----------------------------------------------------------------
@@ -288,8 +291,8 @@ class Bench:
         out.append(f"medians of {c['runs']} runs; thingform -parallelism {c['parallelism']}, "
                    f"floor = the same minimal calls through boto3 with {c['floor_concurrency']} threads, same proxy")
         out.append("")
-        hdr = ["N", "operation", "thingform s", "floor s", "ratio", "API calls", "floor calls",
-               "peak RSS", "state size", "state written", "writes"]
+        hdr = ["N", "operation", "thingform s", "CPU s", "floor s", "ratio", "API calls", "floor calls",
+               "peak RSS", "state size", "state written", "state writes"]
         rows = []
         for n, f in self.results["fleets"].items():
             runs = f["runs"]
@@ -314,11 +317,18 @@ class Bench:
                       and x["stats"].get("state_bytes_written") is not None]
                 wn = [x["stats"].get("state_writes") for x in rs if isinstance(x["stats"], dict)
                       and x["stats"].get("state_writes") is not None]
-                rows.append([n, label + flag, f"{secs:.2f}", fs_s, ratio, calls, f"{fcalls:.0f}",
+                cpu = [x.get("cpu_s") for x in rs if x.get("cpu_s") is not None]
+                rows.append([n, label + flag, f"{secs:.2f}", f"{med(cpu):.2f}" if cpu else "n/a",
+                             fs_s, ratio, calls, f"{fcalls:.0f}",
                              f"{med(rss) / 1024:.0f} MB" if rss else "n/a",
                              human(med([x["state_bytes"] for x in rs])),
                              human(med(sw)) if sw else "n/a", f"{med(wn):.0f}" if wn else "n/a"])
         out += table(hdr, rows)
+        out.append("thingform s: wall clock; CPU s: thingform's user+sys; ratio: thingform s / floor s; API calls:"
+                   " requests through the proxy (retries included);")
+        out.append("state size: .thingform/ after the command (document + journal, not the lock or .backup);"
+                   " state written / writes: THINGFORM_STATS_FILE, n/a if the binary does not write it;"
+                   " '!exit' = unexpected exit code (see the log)")
         # the parallelism section
         prow = []
         for n, f in self.results["fleets"].items():

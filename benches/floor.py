@@ -15,8 +15,9 @@ device's calls in order), three phases run one after another on a clean account:
   read     the minimal read set that refreshes the whole fleet: ListThings pages,
            ListCertificates pages (pageSize 250), ListTargetsForPolicy pages,
            ListThingPrincipals per thing, GetPolicy                  (N + pages + 1)
-  destroy  per device DetachPolicy, DetachThingPrincipal, UpdateCertificate INACTIVE,
-           DeleteCertificate, DeleteThing; then DeletePolicy          (5N+1 calls)
+  destroy  per device DetachPolicy, DetachThingPrincipal; then per device
+           UpdateCertificate INACTIVE, DeleteCertificate, DeleteThing; then
+           DeletePolicy                                               (5N+1 calls)
 
 Prints JSON: {"n", "endpoint", "runs": [{"concurrency", "create": {"seconds", "calls":
 {"iot:CreateThing": N, ...}, "total"}, "read": {...}, "destroy": {...}}]}. Calls are
@@ -139,16 +140,23 @@ def phase_destroy(c: Counted, n: int, prefix: str, conc: int, devices):
     iot = c.iot
     policy = f"{prefix}-policy"
 
-    def device(i):
-        cert_id, arn = devices[i]
-        name = thing_name(prefix, i)
+    # Two waves: every attachment first, then certificates and Things. The same calls as
+    # one device at a time, but moto's DeleteCertificate scans every remaining Thing
+    # attachment against every certificate (quadratic per call), which would make a
+    # per-device order cubic in N against the emulator.
+    def detach(i):
+        _, arn = devices[i]
         iot.detach_policy(policyName=policy, target=arn)
-        iot.detach_thing_principal(thingName=name, principal=arn)
+        iot.detach_thing_principal(thingName=thing_name(prefix, i), principal=arn)
+
+    def delete(i):
+        cert_id, _ = devices[i]
         iot.update_certificate(certificateId=cert_id, newStatus="INACTIVE")
         iot.delete_certificate(certificateId=cert_id)
-        iot.delete_thing(thingName=name)
+        iot.delete_thing(thingName=thing_name(prefix, i))
 
-    run_pool(conc, device, range(n))
+    run_pool(conc, detach, range(n))
+    run_pool(conc, delete, range(n))
     iot.delete_policy(policyName=policy)
 
 
