@@ -134,7 +134,7 @@ class Bench:
 
     def proxy_counts(self):
         s = http(f"{self.proxy}/__proxy/stats")
-        return s["counts"], s["errors"], s["total"]
+        return s["counts"], s["errors"], s["total"], s.get("error_samples", {})
 
     def leftovers(self):
         out = subprocess.run([self.floor_py, str(HERE / "floor.py"), "leftovers", "--endpoint", self.moto],
@@ -149,12 +149,18 @@ class Bench:
         self.moto_reset()
         cmd = [self.floor_py, str(HERE / "floor.py"), "--endpoint", self.proxy, "-n", str(n),
                "--concurrency", str(conc), "--phases", phases, "--prefix", f"floor{n}"]
+        self.proxy_reset()
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=self.timeout)
+        _, errors, _, samples = self.proxy_counts()
         self.moto_reset()
         if out.returncode != 0:
             log(out.stderr)
             raise SystemExit(f"floor.py failed (exit {out.returncode})")
-        return json.loads(out.stdout)["runs"][0]
+        res = json.loads(out.stdout)["runs"][0]
+        res["proxy_errors"], res["proxy_error_samples"] = errors, samples
+        if errors:
+            log(f"  floor c={conc}: error responses {errors}")
+        return res
 
     # -- thingform ----------------------------------------------------------------------
     def stack(self, n: int) -> Path:
@@ -198,7 +204,7 @@ class Bench:
                 os.killpg(proc.pid, signal.SIGKILL)
                 raise
         secs = time.perf_counter() - t0
-        counts, errors, total = self.proxy_counts()
+        counts, errors, total, samples = self.proxy_counts()
         rss_kb = cpu = None
         if self.time_bin and time_file.exists():
             lines = [l.split() for l in time_file.read_text().split("\n") if l.startswith("TIME ")]
@@ -220,7 +226,7 @@ class Bench:
         # the state: the document and any journal; not the lock or the .backup copy
         state_bytes = sum(v for k, v in files.items() if not k.endswith((".lock", ".backup")))
         r = {"seconds": round(secs, 3), "exit": rc, "expected_exit": EXPECTED_EXIT[key],
-             "calls": counts, "errors": errors, "total_calls": total, "rss_kb": rss_kb, "cpu_s": cpu,
+             "calls": counts, "errors": errors, "error_samples": samples, "total_calls": total, "rss_kb": rss_kb, "cpu_s": cpu,
              "state_files": files, "state_bytes": state_bytes, "stats": stats,
              "log": str(log_path), "last_lines": tail}
         ok = "" if rc == EXPECTED_EXIT[key] else f"  EXIT {rc} (expected {EXPECTED_EXIT[key]}): {' | '.join(tail)}"
@@ -353,6 +359,13 @@ class Bench:
                 parts = [f"{k} {v}" + (f" [{x['errors'][k]}]" if k in x["errors"] else "")
                          for k, v in sorted(x["calls"].items(), key=lambda kv: -kv[1])]
                 out.append(f"  N={n} {label}: " + (", ".join(parts) if parts else "none"))
+            samples = {}
+            for key, _, _, _ in OPS:
+                for r in f["runs"]:
+                    for op, v in r[key].get("error_samples", {}).items():
+                        samples.setdefault(f"{key} {op}", v[-1])
+            for k, v in samples.items():
+                out.append(f"  N={n} error seen ({k}): {v[:200]}")
             lo = r0.get("leftovers")
             out.append(f"  N={n} left in the emulator after destroy: {lo}")
         out.append("")

@@ -25,7 +25,8 @@ SigV4 signing name from the Authorization header's credential scope:
 Control endpoints, answered by the proxy and never forwarded:
   GET  /__proxy/counts   {"iot:CreateThing": 100, ...}
   GET  /__proxy/errors   the same, for responses with status >= 400
-  GET  /__proxy/stats    {"counts": ..., "errors": ..., "total": N, "latency_ms": ..}
+  GET  /__proxy/stats    {"counts", "errors", "error_samples" (the last 3 error bodies per
+                         operation), "total", "latency_ms", "jitter_ms"}
   POST /__proxy/reset    zero all counters
 """
 
@@ -274,6 +275,7 @@ class Stats:
     def __init__(self, latency_ms: float, jitter_ms: float):
         self.counts: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
+        self.error_samples: dict[str, list[str]] = {}  # op -> the last few "status: body"
         self.latency_ms = latency_ms
         self.jitter_ms = jitter_ms
 
@@ -281,6 +283,7 @@ class Stats:
         return {
             "counts": dict(sorted(self.counts.items())),
             "errors": dict(sorted(self.errors.items())),
+            "error_samples": dict(sorted(self.error_samples.items())),
             "total": sum(self.counts.values()),
             "latency_ms": self.latency_ms,
             "jitter_ms": self.jitter_ms,
@@ -407,6 +410,7 @@ class Proxy:
         elif path == "/__proxy/reset" and method == "POST":
             self.stats.counts.clear()
             self.stats.errors.clear()
+            self.stats.error_samples.clear()
             await respond(writer, "200 OK", b"{}", close=close)
         else:
             await respond(writer, "404 Not Found", b'{"error":"unknown control endpoint"}', close=close)
@@ -488,8 +492,15 @@ class Proxy:
                         continue
                     break
                 rh = hdict(rhdrs)
+                error_body = None
                 if status >= 400:
                     self.stats.errors[op] += 1
+                    if "chunked" not in rh.get("transfer-encoding", "").lower() \
+                            and int(rh.get("content-length", "-1")) in range(0, 65537) and method != "HEAD":
+                        error_body = await ureader.readexactly(int(rh["content-length"]))
+                    sample = f"{status}: " + (error_body or b"").decode("utf-8", "replace")[:300]
+                    self.stats.error_samples.setdefault(op, []).append(sample)
+                    del self.stats.error_samples[op][:-3]
                 upstream_close = wants_close(rversion, rh)
                 no_body = method == "HEAD" or status in (204, 304) or 100 <= status < 200
                 until_close = False
@@ -503,6 +514,8 @@ class Proxy:
                 cwriter.write(build_head(rfirst, rhdrs))
                 if no_body:
                     pass
+                elif error_body is not None:
+                    cwriter.write(error_body)
                 elif "chunked" in rh.get("transfer-encoding", "").lower():
                     await copy_chunked(ureader, cwriter)
                 elif until_close:
