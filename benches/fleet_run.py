@@ -276,7 +276,8 @@ class Bench:
                     for r in range(self.par_runs):
                         f = self.floor(n, p, "create,read")
                         log(f"  floor c={p}: create {f['create']['seconds']:.2f} s, read {f['read']['seconds']:.2f} s")
-                        entry["floor_create"].append(f["create"])
+                        entry["floor_create"].append(dict(f["create"], proxy_errors=f["proxy_errors"],
+                                                          proxy_error_samples=f["proxy_error_samples"]))
                         entry["floor_read"].append(f["read"])
                 res["parallelism"][str(p)] = entry
                 self.save()
