@@ -366,7 +366,7 @@ class Bench:
                     for op, v in r[key].get("error_samples", {}).items():
                         samples.setdefault(f"{key} {op}", v[-1])
             for k, v in samples.items():
-                out.append(f"  N={n} error seen ({k}): {v[:200]}")
+                out.append(f"  N={n} error seen ({k}): {' '.join(v.split())[:200]}")
             lo = r0.get("leftovers")
             out.append(f"  N={n} left in the emulator after destroy: {lo}")
         out.append("")
