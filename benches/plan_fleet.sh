@@ -2,6 +2,8 @@
 # Benchmark: how long a no-op plan of a device fleet takes against the local emulator
 # (refresh of every Thing + diff), with the default parallelism and with -parallelism=1,
 # plus validate of the campus stack. Prints medians of RUNS runs and peak memory.
+# The full fleet benchmark (certificates, attachments, latency proxy, floor) is
+# benches/fleet.sh; this one stays as the quick Things-only check.
 #
 #   benches/plan_fleet.sh [THINGS] [RUNS]      (defaults: 1000 things, 5 runs)
 #
@@ -12,11 +14,17 @@ N="${1:-1000}"
 RUNS="${2:-5}"
 export THINGFORM_CACHE="${THINGFORM_CACHE:-$HOME/.cache/thingform}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$THINGFORM_CACHE/target}"
-# BENCH_PROFILE=release for optimised figures (a cold release build takes ~13 minutes).
-PROFILE="${BENCH_PROFILE:-debug}"
-if [[ "$PROFILE" == "release" ]]; then cargo build --quiet --release --bin thingform; else cargo build --quiet --bin thingform; fi
-TF="$CARGO_TARGET_DIR/$PROFILE/thingform"
-echo "thingform $PROFILE build"
+# BENCH_PROFILE=release for optimised figures (a cold release build takes ~13 minutes);
+# THINGFORM_BIN=path measures that binary instead (no build).
+if [[ -n "${THINGFORM_BIN:-}" ]]; then
+  TF="$THINGFORM_BIN"
+  echo "thingform: $TF"
+else
+  PROFILE="${BENCH_PROFILE:-debug}"
+  if [[ "$PROFILE" == "release" ]]; then cargo build --quiet --release --bin thingform; else cargo build --quiet --bin thingform; fi
+  TF="$CARGO_TARGET_DIR/$PROFILE/thingform"
+  echo "thingform $PROFILE build"
+fi
 export THINGFORM_RUN_DIR="$(mktemp -d)"
 trap 'scripts/emulator.sh stop >/dev/null 2>&1 || true; rm -rf "$THINGFORM_RUN_DIR"' EXIT
 eval "$(scripts/emulator.sh env)"
