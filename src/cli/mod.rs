@@ -712,10 +712,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 None
             };
             let prior = be.read().await?.unwrap_or_default();
-            let provider = configure_provider(&stack).await?;
+            let mut provider = configure_provider(&stack).await?;
+            provider.read_concurrency = flags.parallelism.max(1);
             let opts = plan_options(&flags, destroy)?;
             let ui = ui_for(flags.json);
-            let plan = engine::plan(&stack, &prior, &provider, &opts, ui.as_ref()).await?;
+            let plan = engine::plan(&stack, prior, &provider, &opts, ui.as_ref()).await?;
             if flags.json {
                 println!("{}", render::plan_json(&plan));
             } else {
@@ -1276,16 +1277,19 @@ async fn plan_and_apply(
         None
     };
     let prior = be.read().await?.unwrap_or_default();
-    let provider = Arc::new(configure_provider(&stack).await?);
+    let mut provider = configure_provider(&stack).await?;
+    provider.read_concurrency = flags.parallelism.max(1);
+    let provider = Arc::new(provider);
     let opts = plan_options(flags, destroy)?;
     let ui = ui_for(flags.json);
-    let plan = engine::plan(&stack, &prior, &provider, &opts, ui.as_ref()).await?;
+    let had_pending = !prior.pending.is_empty();
+    let plan = engine::plan(&stack, prior, &provider, &opts, ui.as_ref()).await?;
     if flags.json {
         println!("{}", render::plan_json(&plan));
     } else {
         print!("{}", render::plan_human(&plan));
     }
-    if !plan.has_changes() && plan.drift.is_empty() && prior.pending.is_empty() {
+    if !plan.has_changes() && plan.drift.is_empty() && !had_pending {
         return Ok(0);
     }
     if !auto_approve {
@@ -1303,11 +1307,11 @@ async fn plan_and_apply(
         }
     }
     be.backup()?;
-    run_apply(Arc::new(plan), Some(stack), provider, be.store(), flags, ui).await
+    run_apply(plan, Some(stack), provider, be.store(), flags, ui).await
 }
 
 async fn run_apply(
-    plan: Arc<Plan>,
+    plan: Plan,
     stack: Option<Arc<Stack>>,
     provider: Arc<Provider>,
     store: Arc<dyn StateStore>,
@@ -1433,7 +1437,7 @@ async fn apply_saved(path: &Path, flags: &PlanFlags) -> anyhow::Result<i32> {
     let provider = Arc::new(configure_provider(&stack).await?);
     be.backup()?;
     run_apply(
-        Arc::new(plan),
+        plan,
         Some(stack),
         provider,
         be.store(),

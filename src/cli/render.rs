@@ -546,8 +546,8 @@ pub fn plan_json(plan: &Plan) -> Json {
         .changes
         .iter()
         .map(|c| {
-            let (before, before_sensitive) = redact(&c.rtype, &c.before);
-            let (after, after_sensitive) = redact(&c.rtype, &c.after);
+            let (before, before_sensitive) = redact(&c.rtype, &plan.object_before(c));
+            let (after, after_sensitive) = redact(&c.rtype, &plan.object_after(c));
             let mut j = json!({
                 "address": c.address.to_string(),
                 "mode": "managed",

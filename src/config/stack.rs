@@ -45,6 +45,15 @@ pub enum Instances {
 }
 
 impl Instances {
+    pub fn into_value(self) -> Value {
+        match self {
+            Instances::Single(v) => v,
+            Instances::Count(l) => Value::List(l),
+            Instances::ForEach(m) => Value::Map(m),
+            Instances::Unknown => Value::Unknown,
+        }
+    }
+
     pub fn to_value(&self) -> Value {
         match self {
             Instances::Single(v) => v.clone(),

@@ -130,8 +130,10 @@ impl Shared {
     /// Writes the whole document (the caller holds `written`). Records committed but not
     /// yet appended are included; appending them afterwards is harmless (idempotent).
     async fn compact(&self) -> anyhow::Result<()> {
-        let snapshot = self.journal.lock().await.state.clone();
-        self.store.write(&snapshot).await
+        // Written under the lock rather than from a copy: a fleet's state is large, and
+        // compactions are rare.
+        let j = self.journal.lock().await;
+        self.store.write(&j.state).await
     }
 }
 
@@ -266,107 +268,175 @@ fn rtype(name: &str) -> anyhow::Result<&'static dyn ResourceType> {
     provider::resource_type(name).ok_or_else(|| anyhow::anyhow!("unsupported resource type {name}"))
 }
 
-/// The value of every instance and an evaluation scope built from them, kept current
-/// incrementally: each resource's value in the scope is rebuilt only when an instance of
-/// it changed and something that refers to it is evaluated (with the graph's
-/// by-resource ordering, about once per resource), never per operation.
+/// The value of every instance, held in one evaluation scope and updated in place as
+/// operations finish (no second copy, no rebuild per operation). Locals and data sources
+/// built from resources are re-evaluated only when something that refers to a changed
+/// resource is evaluated (with the graph's by-resource ordering, about once per resource).
 struct Values {
-    values: BTreeMap<Address, Value>,
-    /// Resources whose instances changed since the scope last took them in.
-    stale: BTreeSet<ResourceId>,
-    scope: Option<crate::config::eval::Scope>,
+    scope: crate::config::eval::Scope,
+    /// Resources changed since the locals and data sources were last evaluated.
+    changed: BTreeSet<ResourceId>,
     /// count/for_each expansions, evaluated once per resource.
     expansions: BTreeMap<ResourceId, BTreeMap<Option<InstanceKey>, Expansion>>,
 }
 
 impl Values {
-    fn set(&mut self, addr: &Address, v: Value) {
-        self.values.insert(addr.clone(), v);
-        self.stale.insert(addr.resource.clone());
+    /// The scope of a run: every managed resource from `values` (consumed), then locals
+    /// and data sources in dependency order.
+    fn new(
+        stack: Option<&Stack>,
+        mut values: BTreeMap<Address, Value>,
+        data: &BTreeMap<String, Json>,
+    ) -> Values {
+        let Some(stack) = stack else {
+            return Values {
+                scope: crate::config::eval::Scope::new(Default::default()),
+                changed: BTreeSet::new(),
+                expansions: BTreeMap::new(),
+            };
+        };
+        let mut scope = stack.base_scope();
+        scope.root_map("local");
+        for node in stack.order() {
+            match &node {
+                Node::Resource(id) if id.mode == Mode::Managed => {
+                    let mut mine = values.split_off(&id.instance(None));
+                    let rest = mine.split_off(
+                        &ResourceId {
+                            mode: id.mode.clone(),
+                            rtype: id.rtype.clone(),
+                            name: format!("{}\u{0}", id.name),
+                        }
+                        .instance(None),
+                    );
+                    values.extend(rest);
+                    let v = resource_value(stack, id, mine);
+                    Stack::set_resource(&mut scope, id, v);
+                }
+                Node::Local(_) | Node::Resource(_) => {
+                    eval_local_or_data(stack, &node, &mut scope, data)
+                }
+                _ => {}
+            }
+        }
+        Values {
+            scope,
+            changed: BTreeSet::new(),
+            expansions: BTreeMap::new(),
+        }
+    }
+
+    /// The slot of one instance in the scope, created if missing.
+    fn slot(&mut self, addr: &Address) -> Option<&mut Value> {
+        let id = &addr.resource;
+        if id.mode != Mode::Managed {
+            return None;
+        }
+        let by_name = self.scope.root_map(&id.rtype);
+        let v = by_name.entry(id.name.clone()).or_insert(Value::Null);
+        match &addr.key {
+            None => Some(v),
+            Some(InstanceKey::Int(i)) => {
+                let i = usize::try_from(*i).ok()?;
+                if !matches!(v, Value::List(_)) {
+                    *v = Value::List(vec![]);
+                }
+                let Value::List(l) = v else { return None };
+                if l.len() <= i {
+                    l.resize(i + 1, Value::Null);
+                }
+                l.get_mut(i)
+            }
+            Some(InstanceKey::Str(k)) => {
+                if !matches!(v, Value::Map(_)) {
+                    *v = Value::Map(BTreeMap::new());
+                }
+                let Value::Map(m) = v else { return None };
+                Some(m.entry(k.clone()).or_insert(Value::Null))
+            }
+        }
+    }
+
+    fn set(&mut self, addr: &Address, value: Value) {
+        if let Some(slot) = self.slot(addr) {
+            *slot = value;
+        }
+        self.changed.insert(addr.resource.clone());
     }
 
     fn remove(&mut self, addr: &Address) {
-        self.values.remove(addr);
-        self.stale.insert(addr.resource.clone());
+        let id = &addr.resource;
+        if let Some(v) = self.scope.root_map(&id.rtype).get_mut(&id.name) {
+            match (&addr.key, v) {
+                (Some(InstanceKey::Str(k)), Value::Map(m)) => {
+                    m.remove(k);
+                }
+                (Some(InstanceKey::Int(i)), Value::List(l)) => {
+                    if let Some(x) = usize::try_from(*i).ok().and_then(|i| l.get_mut(i)) {
+                        *x = Value::Null;
+                    }
+                    while l.last() == Some(&Value::Null) {
+                        l.pop();
+                    }
+                }
+                (None, v) => *v = Value::Null,
+                _ => {}
+            }
+        }
+        self.changed.insert(addr.resource.clone());
     }
 
-    /// The scope, with `needed` resources (and the locals and data sources built from
-    /// them) current. `None` for `needed`: everything.
+    /// The scope, with the locals and data sources that `needed` (or, for `None`,
+    /// anything) may see re-evaluated if a resource changed since.
     fn scope(
         &mut self,
         stack: &Stack,
         data: &BTreeMap<String, Json>,
         needed: Option<&[ResourceId]>,
     ) -> &mut crate::config::eval::Scope {
-        if self.scope.is_none() {
-            let mut scope = stack.base_scope();
-            scope.root_map("local");
+        let stale = match needed {
+            None => !self.changed.is_empty(),
+            Some(ids) => ids.iter().any(|id| self.changed.contains(id)),
+        };
+        let has_derived = stack.module.locals.keys().next().is_some()
+            || stack
+                .module
+                .resources
+                .keys()
+                .any(|id| id.mode == Mode::Data);
+        if stale && has_derived {
             for node in stack.order() {
-                match node {
-                    Node::Resource(id) if id.mode == Mode::Managed => {
-                        let v = resource_value(stack, &id, &self.values);
-                        Stack::set_resource(&mut scope, &id, v);
-                    }
-                    Node::Local(_) | Node::Resource(_) => {
-                        eval_local_or_data(stack, &node, &mut scope, data)
-                    }
-                    _ => {}
+                if matches!(&node, Node::Local(_))
+                    || matches!(&node, Node::Resource(id) if id.mode == Mode::Data)
+                {
+                    eval_local_or_data(stack, &node, &mut self.scope, data);
                 }
             }
-            self.stale.clear();
-            self.scope = Some(scope);
-        } else {
-            let rebuild: Vec<ResourceId> = match needed {
-                None => std::mem::take(&mut self.stale).into_iter().collect(),
-                Some(ids) => ids
-                    .iter()
-                    .filter(|id| self.stale.remove(id))
-                    .cloned()
-                    .collect(),
-            };
-            if let Some(scope) = self.scope.as_mut()
-                && !rebuild.is_empty()
-            {
-                for id in &rebuild {
-                    let v = resource_value(stack, id, &self.values);
-                    Stack::set_resource(scope, id, v);
-                }
-                for node in stack.order() {
-                    if matches!(&node, Node::Local(_))
-                        || matches!(&node, Node::Resource(id) if id.mode == Mode::Data)
-                    {
-                        eval_local_or_data(stack, &node, scope, data);
-                    }
-                }
-            }
+            self.changed.clear();
         }
-        self.scope.get_or_insert_with(|| stack.base_scope())
+        &mut self.scope
     }
 }
 
-/// The value of all instances of a managed resource, from the latest instance values.
-fn resource_value(stack: &Stack, id: &ResourceId, values: &BTreeMap<Address, Value>) -> Value {
+/// The value of all instances of a managed resource, from its instances' values.
+fn resource_value(stack: &Stack, id: &ResourceId, values: BTreeMap<Address, Value>) -> Value {
     let Some(rc) = stack.module.resources.get(id) else {
         return Value::Unknown;
     };
     let mut inst = Stack::empty_instances(rc);
-    let mut any = false;
-    for (a, v) in values
-        .range(id.instance(None)..)
-        .take_while(|(a, _)| &a.resource == id)
-    {
-        any = true;
+    let any = !values.is_empty();
+    for (a, v) in values {
         if let (Instances::Count(l), Some(InstanceKey::Int(i))) = (&mut inst, &a.key)
             && l.len() <= *i as usize
         {
             l.resize(*i as usize + 1, Value::Null);
         }
-        inst.set(&a.key, v.clone());
+        inst.set(&a.key, v);
     }
     if !any && rc.count.is_none() && rc.for_each.is_none() {
         inst = Instances::Unknown;
     }
-    inst.to_value()
+    inst.into_value()
 }
 
 /// Evaluates a local, or a data source (from the plan's results, or computed locally
@@ -864,7 +934,7 @@ async fn run_change(
 /// Applies `plan`. `stack` is needed for every change but deletes. State is written
 /// through `store` after each operation.
 pub async fn apply(
-    plan: Arc<Plan>,
+    plan: Plan,
     stack: Option<Arc<Stack>>,
     provider: Arc<Provider>,
     store: Arc<dyn StateStore>,
@@ -872,7 +942,10 @@ pub async fn apply(
     ui: Arc<dyn Ui>,
     mut interrupt: watch::Receiver<bool>,
 ) -> anyhow::Result<ApplyReport> {
-    let mut start_state = plan.refreshed.clone();
+    // The refreshed state moves out of the plan (a fleet's state is not copied), and
+    // no-op changes carry nothing an operation needs.
+    let mut plan = plan;
+    let mut start_state = std::mem::take(&mut plan.refreshed);
     start_state.serial = plan.state_serial + 1;
     let mut values: BTreeMap<Address, Value> = BTreeMap::new();
     for r in start_state.iter() {
@@ -882,10 +955,12 @@ pub async fn apply(
         );
     }
     for c in &plan.changes {
-        if c.action != Action::Delete {
+        if c.action != Action::Delete && c.action != Action::NoOp {
             values.insert(c.address.clone(), c.planned_value());
         }
     }
+    let values = Values::new(stack.as_deref(), values, &plan.data);
+    let plan = Arc::new(plan);
     // The refreshed state is recorded first, as Terraform does; it also starts the
     // journal that every operation of this run appends to.
     store.write(&start_state).await?;
@@ -895,12 +970,7 @@ pub async fn apply(
             buffered: vec![],
             seq: 0,
         }),
-        values: Mutex::new(Values {
-            values,
-            stale: BTreeSet::new(),
-            scope: None,
-            expansions: BTreeMap::new(),
-        }),
+        values: Mutex::new(values),
         store,
         data: plan.data.clone(),
         serial_locks: Mutex::new(BTreeMap::new()),

@@ -13,6 +13,7 @@ use crate::value::{Value, json_equivalent};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +164,26 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The prior object of a change (a no-op's is the refreshed state's, copied only
+    /// here, when it is rendered).
+    pub fn object_before<'a>(&'a self, c: &'a ResourceChange) -> Cow<'a, Json> {
+        if c.action == Action::NoOp && c.before.is_null() {
+            return match self.refreshed.get(&c.address) {
+                Some(r) => Cow::Owned(Json::Object(r.attributes.clone())),
+                None => Cow::Borrowed(&c.before),
+            };
+        }
+        Cow::Borrowed(&c.before)
+    }
+
+    /// The planned object of a change (a no-op's is its prior object).
+    pub fn object_after<'a>(&'a self, c: &'a ResourceChange) -> Cow<'a, Json> {
+        if c.action == Action::NoOp && c.after.is_null() {
+            return self.object_before(c);
+        }
+        Cow::Borrowed(&c.after)
+    }
+
     pub fn has_changes(&self) -> bool {
         if self.refresh_only {
             return !self.drift.is_empty();
@@ -220,12 +241,12 @@ fn rtype(name: &str) -> anyhow::Result<&'static dyn ResourceType> {
 /// Reads every instance in state from AWS. Objects gone from AWS leave the state;
 /// creates that a crash interrupted are looked up by name and adopted when found.
 pub async fn refresh(
-    prior: &State,
+    prior: State,
     provider: &Provider,
     parallelism: usize,
     ui: &dyn Ui,
 ) -> anyhow::Result<(State, Vec<Drift>)> {
-    let mut state = prior.clone();
+    let mut state = prior;
     let mut drift = vec![];
     for pending in std::mem::take(&mut state.pending) {
         let t = rtype(&pending.rtype)?;
@@ -248,57 +269,69 @@ pub async fn refresh(
     }
     // Types that can read many instances with one list call do so (a fleet of Things is a
     // handful of ListThings pages, not one DescribeThing each); the rest read one by one.
-    let mut batched: BTreeMap<String, Vec<ResourceState>> = BTreeMap::new();
-    let mut single: Vec<ResourceState> = vec![];
+    // The reads borrow each instance's prior attributes from the state (no copy).
+    let mut batched: BTreeMap<String, (Vec<Address>, Vec<&provider::Attrs>)> = BTreeMap::new();
     for r in state.iter().filter(|r| r.mode == Mode::Managed) {
-        batched.entry(r.rtype.clone()).or_default().push(r.clone());
+        let (addrs, priors) = batched.entry(r.rtype.clone()).or_default();
+        addrs.push(r.address.clone());
+        priors.push(&r.attributes);
     }
-    let mut results: Vec<anyhow::Result<(ResourceState, Option<provider::Attrs>)>> = vec![];
-    for (rtype_name, group) in batched {
-        let t = rtype(&rtype_name)?;
-        let priors: Vec<provider::Attrs> = group.iter().map(|r| r.attributes.clone()).collect();
-        match t.read_many(provider, &priors).await {
-            Some(Ok(lives)) if lives.len() == group.len() => {
-                for (r, live) in group.into_iter().zip(lives) {
-                    ui.event(Event::Refreshing(r.address.clone()));
-                    results.push(Ok((r, live)));
+    let mut results: Vec<(Address, Option<provider::Attrs>)> = vec![];
+    let mut single: Vec<(Address, &provider::Attrs)> = vec![];
+    // Every type's batched read at once (each pages or fans out on its own).
+    let batch_reads = batched
+        .into_iter()
+        .map(|(rtype_name, (addrs, priors))| async move {
+            let t = rtype(&rtype_name)?;
+            let answer = t.read_many(provider, &priors).await;
+            Ok::<_, anyhow::Error>((rtype_name, addrs, priors, answer))
+        });
+    for done in futures::future::join_all(batch_reads).await {
+        let (rtype_name, addrs, priors, answer) = done?;
+        match answer {
+            Some(Ok(lives)) if lives.len() == addrs.len() => {
+                drop(priors);
+                for (a, live) in addrs.into_iter().zip(lives) {
+                    ui.event(Event::Refreshing(a.clone()));
+                    results.push((a, live));
                 }
             }
             Some(Err(e)) => return Err(anyhow::anyhow!("refreshing {rtype_name}: {e:#}")),
-            _ => single.extend(group),
+            _ => single.extend(addrs.into_iter().zip(priors)),
         }
     }
-    let reads = single.into_iter().map(|r| async move {
-        ui.event(Event::Refreshing(r.address.clone()));
-        let t = rtype(&r.rtype)?;
+    let reads = single.into_iter().map(|(a, prior)| async move {
+        ui.event(Event::Refreshing(a.clone()));
+        let t = rtype(&a.resource.rtype)?;
         let live = t
-            .read(provider, &r.attributes)
+            .read(provider, prior)
             .await
-            .map_err(|e| anyhow::anyhow!("refreshing {}: {e:#}", r.address))?;
-        Ok::<_, anyhow::Error>((r, live))
+            .map_err(|e| anyhow::anyhow!("refreshing {a}: {e:#}"))?;
+        Ok::<_, anyhow::Error>((a, live))
     });
     let singles: Vec<anyhow::Result<_>> = futures::stream::iter(reads)
         .buffer_unordered(parallelism.max(1))
         .collect()
         .await;
-    results.extend(singles);
-    results.sort_by(|a, b| match (a, b) {
-        (Ok((x, _)), Ok((y, _))) => x.address.cmp(&y.address),
-        _ => std::cmp::Ordering::Equal,
-    });
-    for res in results {
-        let (r, live) = res?;
-        let t = rtype(&r.rtype)?;
+    for r in singles {
+        results.push(r?);
+    }
+    results.sort_by(|a, b| a.0.cmp(&b.0));
+    for (addr, live) in results {
+        let t = rtype(&addr.resource.rtype)?;
         match live {
             None => {
                 drift.push(Drift {
-                    address: r.address.clone(),
+                    address: addr.clone(),
                     attributes: vec![],
                     deleted: true,
                 });
-                state.remove(&r.address);
+                state.remove(&addr);
             }
             Some(mut attrs) => {
+                let Some(r) = state.resources.get_mut(&addr) else {
+                    continue;
+                };
                 for a in t.schema().block.attrs.iter().filter(|a| a.local_only) {
                     attrs.insert(
                         a.name.to_string(),
@@ -306,7 +339,10 @@ pub async fn refresh(
                     );
                 }
                 let new = normalize_json(&Json::Object(attrs), &t.schema().block);
-                let old = normalize_json(&Json::Object(r.attributes.clone()), &t.schema().block);
+                let old = normalize_json(
+                    &Json::Object(std::mem::take(&mut r.attributes)),
+                    &t.schema().block,
+                );
                 let changed: Vec<String> = t
                     .schema()
                     .block
@@ -321,14 +357,15 @@ pub async fn refresh(
                     .collect();
                 if !changed.is_empty() {
                     drift.push(Drift {
-                        address: r.address.clone(),
+                        address: addr.clone(),
                         attributes: changed,
                         deleted: false,
                     });
                 }
-                let mut updated = r.clone();
-                updated.attributes = new.as_object().cloned().unwrap_or_default();
-                state.upsert(updated);
+                r.attributes = match new {
+                    Json::Object(m) => m,
+                    _ => Default::default(),
+                };
             }
         }
     }
@@ -362,18 +399,20 @@ pub async fn import_object(
     Ok(Some(ResourceState::managed(addr.clone(), attrs)))
 }
 
-/// Computes the plan for `stack` against `prior`.
+/// Computes the plan for `stack` against `prior` (which becomes the plan's refreshed
+/// state: it is not copied, a fleet's state can be large).
 pub async fn plan(
     stack: &Stack,
-    prior: &State,
+    prior: State,
     provider: &Provider,
     opts: &PlanOptions,
     ui: &dyn Ui,
 ) -> anyhow::Result<Plan> {
+    let (state_lineage, state_serial) = (prior.lineage.clone(), prior.serial);
     let (refreshed, drift) = if opts.refresh {
         refresh(prior, provider, opts.parallelism, ui).await?
     } else {
-        (prior.clone(), vec![])
+        (prior, vec![])
     };
     // import {} blocks: read each object that is not tracked yet and plan with it as prior.
     let mut refreshed = refreshed;
@@ -636,7 +675,7 @@ pub async fn plan(
                         }
                         let config = normalize(&config, schema);
                         let prior_rs = refreshed.get(&addr);
-                        let change = diff_instance(
+                        let (change, unchanged) = diff_instance(
                             t,
                             &addr,
                             rc,
@@ -645,13 +684,13 @@ pub async fn plan(
                             deps.clone(),
                             &mut diags,
                         );
-                        let visible = change.planned_value();
+                        let visible = unchanged.unwrap_or_else(|| change.planned_value());
                         instances.set(&exp.key, visible);
                         if instance_targeted(&addr) {
                             changes.push(change);
                         }
                     }
-                    Stack::set_resource(&mut scope, &id, instances.to_value());
+                    Stack::set_resource(&mut scope, &id, instances.into_value());
                 }
             }
         }
@@ -738,6 +777,14 @@ pub async fn plan(
     warnings.extend(provider.take_warnings());
     for c in changes.iter_mut() {
         c.importing = imported.get(&c.address).cloned();
+        // An imported no-op shows the object it adopts.
+        if c.action == Action::NoOp
+            && c.importing.is_some()
+            && let Some(r) = refreshed.get(&c.address)
+        {
+            c.before = Json::Object(r.attributes.clone());
+            c.after = c.before.clone();
+        }
     }
     changes.sort_by(|a, b| a.address.cmp(&b.address));
     if opts.destroy {
@@ -779,8 +826,8 @@ pub async fn plan(
             .iter()
             .map(|(k, v)| (k.clone(), v.to_json()))
             .collect(),
-        state_lineage: prior.lineage.clone(),
-        state_serial: prior.serial,
+        state_lineage,
+        state_serial,
         destroy: opts.destroy,
         changes,
         outputs,
@@ -813,7 +860,7 @@ fn diff_instance(
     prior: Option<&ResourceState>,
     depends_on: Vec<ResourceId>,
     diags: &mut Diagnostics,
-) -> ResourceChange {
+) -> (ResourceChange, Option<Value>) {
     let schema = &t.schema().block;
     let base = |action: Action, before: Json, after: &Value| ResourceChange {
         address: addr.clone(),
@@ -832,7 +879,7 @@ fn diff_instance(
     };
     let Some(prior) = prior else {
         let planned = merge_computed(config, None, schema);
-        return base(Action::Create, Json::Null, &planned);
+        return (base(Action::Create, Json::Null, &planned), None);
     };
     let prior_json = Json::Object(prior.attributes.clone());
     let prior_value = Value::from_json(&prior_json);
@@ -851,9 +898,12 @@ fn diff_instance(
     let (changed, forces) = changed_attributes(&planned, &prior_json, schema);
     let replace = prior.tainted || !forces.is_empty();
     if changed.is_empty() && !prior.tainted {
-        let mut c = base(Action::NoOp, prior_json.clone(), &prior_value);
-        c.after = prior_json;
-        return c;
+        // The object is the refreshed state's: not copied into the plan (see
+        // `Plan::object_before`); the value others see is the prior one.
+        let mut c = base(Action::NoOp, Json::Null, &Value::Null);
+        c.after = Json::Null;
+        c.after_unknown = Json::Bool(false);
+        return (c, Some(prior_value));
     }
     let mut change = if replace {
         if rc.lifecycle.prevent_destroy {
@@ -889,7 +939,7 @@ fn diff_instance(
             .notes
             .extend(t.delete_note().map(|n| format!("{addr}: {n}")));
     }
-    change
+    (change, None)
 }
 
 #[cfg(test)]

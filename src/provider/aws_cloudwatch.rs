@@ -297,7 +297,7 @@ async fn alarm_attrs(
 async fn describe_many(
     t: &MetricAlarm,
     p: &Provider,
-    priors: &[Attrs],
+    priors: &[&Attrs],
 ) -> anyhow::Result<Vec<Option<Attrs>>> {
     let mut names: Vec<Option<&str>> = Vec::with_capacity(priors.len());
     let mut single: Vec<usize> = vec![];
@@ -342,7 +342,7 @@ async fn describe_many(
     let present: Vec<usize> = (0..priors.len())
         .filter(|&i| names[i].is_some_and(|n| found.contains_key(n)))
         .collect();
-    let attrs = super::batch::per_key(present, |i| {
+    let attrs = super::batch::per_key(p, present, |i| {
         let name = names[i].unwrap_or_default();
         alarm_attrs(p, name, &found[name])
     })
@@ -383,7 +383,7 @@ impl ResourceType for MetricAlarm {
     async fn read_many(
         &self,
         p: &Provider,
-        priors: &[Attrs],
+        priors: &[&Attrs],
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
         if priors.len() < 2 {
             return None;
@@ -551,7 +551,7 @@ fn log_group_name(prior: &Attrs) -> Option<&str> {
 async fn list_log_groups(
     t: &LogGroup,
     p: &Provider,
-    priors: &[Attrs],
+    priors: &[&Attrs],
 ) -> anyhow::Result<Vec<Option<Attrs>>> {
     let mut single: Vec<usize> = vec![];
     let mut wanted: std::collections::HashMap<&str, Vec<usize>> = Default::default();
@@ -586,7 +586,7 @@ async fn list_log_groups(
         }
     }
     single.extend(wanted.into_values().flatten());
-    let attrs = super::batch::per_key(found, |(i, g)| async move {
+    let attrs = super::batch::per_key(p, found, |(i, g)| async move {
         let prior = &priors[i];
         log_group_attrs(p, prior, log_group_name(prior).unwrap_or_default(), &g).await
     })
@@ -657,7 +657,7 @@ impl ResourceType for LogGroup {
     async fn read_many(
         &self,
         p: &Provider,
-        priors: &[Attrs],
+        priors: &[&Attrs],
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
         if priors.len() < 3 {
             return None;

@@ -415,7 +415,11 @@ fn role_policy_attachment(role: &str, arn: &str) -> Attrs {
 }
 
 impl IamRolePolicyAttachment {
-    async fn per_role(&self, p: &Provider, priors: &[Attrs]) -> anyhow::Result<Vec<Option<Attrs>>> {
+    async fn per_role(
+        &self,
+        p: &Provider,
+        priors: &[&Attrs],
+    ) -> anyhow::Result<Vec<Option<Attrs>>> {
         let mut out: Vec<Option<Attrs>> = vec![None; priors.len()];
         let mut single: Vec<usize> = vec![];
         let mut by_role: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
@@ -426,30 +430,31 @@ impl IamRolePolicyAttachment {
             }
         }
         // The same single call `read` makes (its first page), once per role.
-        let listed = super::batch::per_key(by_role.keys().copied().collect(), |role| async move {
-            match p
-                .iam()
-                .list_attached_role_policies()
-                .role_name(role)
-                .send()
-                .await
-            {
-                Ok(o) => Ok(Some(
-                    o.attached_policies()
-                        .iter()
-                        .filter_map(|a| a.policy_arn().map(str::to_string))
-                        .collect::<std::collections::HashSet<String>>(),
-                )),
-                Err(e) if no_such(&e) => Ok(None),
-                Err(e) => Err(aws_error("ListAttachedRolePolicies", e)),
-            }
-        })
-        .await?;
+        let listed =
+            super::batch::per_key(p, by_role.keys().copied().collect(), |role| async move {
+                match p
+                    .iam()
+                    .list_attached_role_policies()
+                    .role_name(role)
+                    .send()
+                    .await
+                {
+                    Ok(o) => Ok(Some(
+                        o.attached_policies()
+                            .iter()
+                            .filter_map(|a| a.policy_arn().map(str::to_string))
+                            .collect::<std::collections::HashSet<String>>(),
+                    )),
+                    Err(e) if no_such(&e) => Ok(None),
+                    Err(e) => Err(aws_error("ListAttachedRolePolicies", e)),
+                }
+            })
+            .await?;
         for (role, arns) in listed {
             // Role gone: so are its attachments (out[i] stays None).
             let Some(arns) = arns else { continue };
             for &i in &by_role[role] {
-                let arn = str_of(&priors[i], "policy_arn").unwrap_or_default();
+                let arn = str_of(priors[i], "policy_arn").unwrap_or_default();
                 if arns.contains(arn) {
                     out[i] = Some(role_policy_attachment(role, arn));
                 }
@@ -506,7 +511,7 @@ impl ResourceType for IamRolePolicyAttachment {
     async fn read_many(
         &self,
         p: &Provider,
-        priors: &[Attrs],
+        priors: &[&Attrs],
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
         let roles: std::collections::HashSet<&str> =
             priors.iter().filter_map(|a| str_of(a, "role")).collect();

@@ -75,7 +75,7 @@ impl IotCertificate {
     async fn list_fleet(
         &self,
         p: &Provider,
-        priors: &[Attrs],
+        priors: &[&Attrs],
     ) -> anyhow::Result<Vec<Option<Attrs>>> {
         let mut out: Vec<Option<Attrs>> = vec![None; priors.len()];
         let mut single: Vec<usize> = vec![];
@@ -106,7 +106,7 @@ impl IotCertificate {
             pages += 1;
             for c in page.certificates() {
                 if let Some((id, i)) = c.certificate_id().and_then(|id| wanted.remove_entry(id)) {
-                    out[i] = Some(listed(&priors[i], id, c));
+                    out[i] = Some(listed(priors[i], id, c));
                 }
             }
             match page.next_marker() {
@@ -135,7 +135,7 @@ impl ResourceType for IotCertificate {
     async fn read_many(
         &self,
         p: &Provider,
-        priors: &[Attrs],
+        priors: &[&Attrs],
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
         if priors.len() < 3 {
             return None;

@@ -252,7 +252,7 @@ impl IotPolicyAttachment {
     async fn list_targets(
         &self,
         p: &Provider,
-        priors: &[Attrs],
+        priors: &[&Attrs],
     ) -> anyhow::Result<Vec<Option<Attrs>>> {
         let mut out: Vec<Option<Attrs>> = vec![None; priors.len()];
         let mut single: Vec<usize> = vec![];
@@ -263,10 +263,10 @@ impl IotPolicyAttachment {
                 _ => single.push(i),
             }
         }
-        let listed = batch::per_key(by_policy.keys().copied().collect(), |policy| {
+        let listed = batch::per_key(p, by_policy.keys().copied().collect(), |policy| {
             let wanted: HashSet<String> = by_policy[policy]
                 .iter()
-                .filter_map(|&i| str_of(&priors[i], "target").map(str::to_string))
+                .filter_map(|&i| str_of(priors[i], "target").map(str::to_string))
                 .collect();
             targets_of_policy(p, policy, wanted)
         })
@@ -275,7 +275,7 @@ impl IotPolicyAttachment {
             // Policy gone: so are its attachments (out[i] stays None).
             let Some(targets) = targets else { continue };
             for &i in &by_policy[policy] {
-                let target = str_of(&priors[i], "target").unwrap_or_default();
+                let target = str_of(priors[i], "target").unwrap_or_default();
                 if targets.contains(target) {
                     out[i] = Some(policy_attachment(policy, target));
                 } else {
@@ -331,7 +331,7 @@ impl ResourceType for IotPolicyAttachment {
     async fn read_many(
         &self,
         p: &Provider,
-        priors: &[Attrs],
+        priors: &[&Attrs],
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
         let policies: HashSet<&str> = priors.iter().filter_map(|a| str_of(a, "policy")).collect();
         if priors.len() < 3 || policies.len() >= priors.len() {
@@ -462,7 +462,7 @@ impl ResourceType for IotThingPrincipalAttachment {
     async fn read_many(
         &self,
         p: &Provider,
-        priors: &[Attrs],
+        priors: &[&Attrs],
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
         let things: HashSet<&str> = priors.iter().filter_map(|a| str_of(a, "thing")).collect();
         if priors.len() < 3 || things.len() >= priors.len() {
@@ -511,7 +511,7 @@ impl IotThingPrincipalAttachment {
     async fn per_thing(
         &self,
         p: &Provider,
-        priors: &[Attrs],
+        priors: &[&Attrs],
     ) -> anyhow::Result<Vec<Option<Attrs>>> {
         let mut out: Vec<Option<Attrs>> = vec![None; priors.len()];
         let mut single: Vec<usize> = vec![];
@@ -522,7 +522,7 @@ impl IotThingPrincipalAttachment {
                 _ => single.push(i),
             }
         }
-        let listed = batch::per_key(by_thing.keys().copied().collect(), |thing| {
+        let listed = batch::per_key(p, by_thing.keys().copied().collect(), |thing| {
             thing_principals(p, thing)
         })
         .await?;
@@ -532,7 +532,7 @@ impl IotThingPrincipalAttachment {
                 continue;
             };
             for &i in &by_thing[thing] {
-                let principal = str_of(&priors[i], "principal").unwrap_or_default();
+                let principal = str_of(priors[i], "principal").unwrap_or_default();
                 if principals.contains(principal) {
                     out[i] = Some(principal_attachment(thing, principal));
                 }

@@ -45,7 +45,7 @@ impl IotThing {
     async fn list_fleet(
         &self,
         p: &Provider,
-        priors: &[Attrs],
+        priors: &[&Attrs],
     ) -> anyhow::Result<Vec<Option<Attrs>>> {
         // When every Thing has the same type, list only that type.
         let types: std::collections::BTreeSet<Option<&str>> = priors
@@ -124,7 +124,7 @@ impl ResourceType for IotThing {
     async fn read_many(
         &self,
         p: &Provider,
-        priors: &[Attrs],
+        priors: &[&Attrs],
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
         if priors.len() < 50 {
             return None;

@@ -264,7 +264,7 @@ impl IotThingGroupMembership {
     async fn per_group(
         &self,
         p: &Provider,
-        priors: &[Attrs],
+        priors: &[&Attrs],
     ) -> anyhow::Result<Vec<Option<Attrs>>> {
         let mut out: Vec<Option<Attrs>> = vec![None; priors.len()];
         let mut single: Vec<usize> = vec![];
@@ -278,10 +278,10 @@ impl IotThingGroupMembership {
                 _ => single.push(i),
             }
         }
-        let listed = batch::per_key(by_group.keys().copied().collect(), |group| {
+        let listed = batch::per_key(p, by_group.keys().copied().collect(), |group| {
             let wanted: HashSet<String> = by_group[group]
                 .iter()
-                .filter_map(|&i| str_of(&priors[i], "thing_name").map(str::to_string))
+                .filter_map(|&i| str_of(priors[i], "thing_name").map(str::to_string))
                 .collect();
             members_of_group(p, group, wanted)
         })
@@ -290,9 +290,9 @@ impl IotThingGroupMembership {
             // Group gone: so are its memberships (out[i] stays None).
             let Some(members) = members else { continue };
             for &i in &by_group[group] {
-                let thing = str_of(&priors[i], "thing_name").unwrap_or_default();
+                let thing = str_of(priors[i], "thing_name").unwrap_or_default();
                 if members.contains(thing) {
-                    out[i] = Some(membership(&priors[i], thing, group));
+                    out[i] = Some(membership(priors[i], thing, group));
                 } else {
                     single.push(i);
                 }
@@ -353,7 +353,7 @@ impl ResourceType for IotThingGroupMembership {
     async fn read_many(
         &self,
         p: &Provider,
-        priors: &[Attrs],
+        priors: &[&Attrs],
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
         let groups: HashSet<&str> = priors
             .iter()

@@ -9,30 +9,27 @@
 use super::{Attrs, Provider, ResourceType};
 use futures::StreamExt;
 
-/// How many single reads (or per-group list calls) a batched read runs at once.
-pub const CONCURRENCY: usize = 10;
-
 /// Reads `priors[i]` for every `i` in `which` with the type's own `read`, a few at a
 /// time, and stores each answer in `out[i]`.
 pub async fn read_each<T: ResourceType + ?Sized>(
     t: &T,
     p: &Provider,
-    priors: &[Attrs],
+    priors: &[&Attrs],
     which: Vec<usize>,
     out: &mut [Option<Attrs>],
 ) -> anyhow::Result<()> {
     let reads = which
         .into_iter()
-        .map(|i| async move { (i, t.read(p, &priors[i]).await) });
-    let mut answers = futures::stream::iter(reads).buffer_unordered(CONCURRENCY);
+        .map(|i| async move { (i, t.read(p, priors[i]).await) });
+    let mut answers = futures::stream::iter(reads).buffer_unordered(p.read_concurrency.max(1));
     while let Some((i, live)) = answers.next().await {
         out[i] = live?;
     }
     Ok(())
 }
 
-/// Runs `f` for every key, a few at a time; answers in any order.
-pub async fn per_key<K, V, F, Fut>(keys: Vec<K>, f: F) -> anyhow::Result<Vec<(K, V)>>
+/// Runs `f` for every key, `p.read_concurrency` at a time; answers in any order.
+pub async fn per_key<K, V, F, Fut>(p: &Provider, keys: Vec<K>, f: F) -> anyhow::Result<Vec<(K, V)>>
 where
     K: Clone,
     F: Fn(K) -> Fut,
@@ -43,7 +40,7 @@ where
         async move { fut.await.map(|v| (k, v)) }
     });
     futures::stream::iter(calls)
-        .buffer_unordered(CONCURRENCY)
+        .buffer_unordered(p.read_concurrency.max(1))
         .collect::<Vec<_>>()
         .await
         .into_iter()

@@ -62,6 +62,8 @@ pub struct Provider {
     pub stack_dir: std::path::PathBuf,
     /// How often waiters poll AWS (DynamoDB ACTIVE, ...).
     pub poll_interval: Duration,
+    /// How many reads a batched refresh runs at once (the run's `-parallelism`).
+    pub read_concurrency: usize,
     s3: OnceLock<aws_sdk_s3::Client>,
     dynamodb: OnceLock<aws_sdk_dynamodb::Client>,
     sns: OnceLock<aws_sdk_sns::Client>,
@@ -156,6 +158,7 @@ impl Provider {
             endpoints,
             path_style,
             poll_interval,
+            read_concurrency: 10,
             s3: OnceLock::new(),
             dynamodb: OnceLock::new(),
             sns: OnceLock::new(),

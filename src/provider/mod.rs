@@ -64,7 +64,7 @@ pub trait ResourceType: Send + Sync {
     async fn read_many(
         &self,
         _p: &Provider,
-        _priors: &[Attrs],
+        _priors: &[&Attrs],
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
         None
     }
