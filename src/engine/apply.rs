@@ -142,6 +142,7 @@ impl Shared {
 /// instance instead of one per pair of instances (a fleet of N devices whose
 /// attachments refer to N certificates is 2N edges, not N²).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// The variant order matters: every `Op` sorts before every gate (see the apply loop).
 pub enum Step {
     /// Part of change `i` (a replacement is two nodes: its destroy and its create).
     Op(usize, Part),
@@ -1015,8 +1016,11 @@ pub async fn apply(
     }
 
     loop {
-        // Gates pass as soon as they are ready; they are not operations.
-        while let Some(k) = ready.iter().find(|k| !matches!(k, Step::Op(..))).copied() {
+        // Gates pass as soon as they are ready; they are not operations. They order after
+        // every `Op`, so a ready gate is always the set's last element.
+        while let Some(&k) = ready.last()
+            && !matches!(k, Step::Op(..))
+        {
             ready.remove(&k);
             finished.insert(k);
             release(&graph, &k, &mut indegree, &finished, &mut ready);
