@@ -94,10 +94,19 @@ pub trait StateStore: Send + Sync {
 #[async_trait::async_trait]
 impl StateStore for local::LocalBackend {
     async fn write(&self, state: &State) -> anyhow::Result<()> {
-        local::LocalBackend::write(self, state)
+        off_the_runtime(|| local::LocalBackend::write(self, state))
     }
     async fn append(&self, batch: &Batch) -> anyhow::Result<bool> {
-        local::LocalBackend::append(self, batch)
+        off_the_runtime(|| local::LocalBackend::append(self, batch))
+    }
+}
+
+/// Runs blocking file I/O (an fsync takes milliseconds) without stalling the other tasks
+/// of a multi-threaded runtime's worker.
+fn off_the_runtime<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 
