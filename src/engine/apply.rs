@@ -753,9 +753,10 @@ async fn run_change(
     stack: Option<Arc<Stack>>,
     provider: Arc<Provider>,
     ui: Arc<dyn Ui>,
-    change: ResourceChange,
+    change: Arc<ResourceChange>,
     part: Part,
 ) -> anyhow::Result<Option<String>> {
+    let change = change.as_ref();
     let t = rtype(&change.rtype)?;
     let ui = ui.as_ref();
     // Some AWS APIs refuse concurrent changes to one parent object: take its lock.
@@ -804,7 +805,7 @@ async fn run_change(
         let stack = stack
             .as_ref()
             .ok_or_else(|| anyhow::anyhow!("no configuration loaded"))?;
-        final_attributes(stack, &change, prior.as_ref(), &shared.values, &shared.data)
+        final_attributes(stack, change, prior.as_ref(), &shared.values, &shared.data)
     };
     let set_value = |attrs: &Attrs| {
         if let Ok(mut v) = shared.values.lock() {
@@ -818,7 +819,7 @@ async fn run_change(
         Action::NoOp => Ok(None),
         Action::Create => {
             let planned = planned()?;
-            let attrs = create(&shared, &provider, ui, &change, &planned, Action::Create).await?;
+            let attrs = create(&shared, &provider, ui, change, &planned, Action::Create).await?;
             set_value(&attrs);
             Ok(id_of(t, &attrs))
         }
@@ -838,7 +839,7 @@ async fn run_change(
                 .cloned()
                 .unwrap_or_default();
             keep_local_only(t, &mut attrs, &planned);
-            let rs = resource_state(&change, attrs.clone(), false);
+            let rs = resource_state(change, attrs.clone(), false);
             shared.commit(vec![Record::Put { resource: rs }]).await?;
             set_value(&attrs);
             Ok(id_of(t, &attrs))
@@ -890,7 +891,7 @@ async fn run_change(
         }
         Action::DeleteThenCreate => {
             let planned = planned()?;
-            let attrs = create(&shared, &provider, ui, &change, &planned, Action::Create).await?;
+            let attrs = create(&shared, &provider, ui, change, &planned, Action::Create).await?;
             set_value(&attrs);
             Ok(id_of(t, &attrs))
         }
@@ -899,7 +900,7 @@ async fn run_change(
             let prior =
                 prior.ok_or_else(|| anyhow::anyhow!("{} is not in state", change.address))?;
             // The old object moves to the deposed list before the new one takes its address.
-            let old = resource_state(&change, prior, false);
+            let old = resource_state(change, prior, false);
             shared
                 .commit(vec![
                     Record::Remove {
@@ -908,7 +909,7 @@ async fn run_change(
                     Record::Depose { resource: old },
                 ])
                 .await?;
-            let attrs = create(&shared, &provider, ui, &change, &planned, Action::Create).await?;
+            let attrs = create(&shared, &provider, ui, change, &planned, Action::Create).await?;
             set_value(&attrs);
             Ok(id_of(t, &attrs))
         }
@@ -935,7 +936,7 @@ async fn run_change(
 /// Applies `plan`. `stack` is needed for every change but deletes. State is written
 /// through `store` after each operation.
 pub async fn apply(
-    plan: Plan,
+    mut plan: Plan,
     stack: Option<Arc<Stack>>,
     provider: Arc<Provider>,
     store: Arc<dyn StateStore>,
@@ -945,7 +946,6 @@ pub async fn apply(
 ) -> anyhow::Result<ApplyReport> {
     // The refreshed state moves out of the plan (a fleet's state is not copied), and
     // no-op changes carry nothing an operation needs.
-    let mut plan = plan;
     let mut start_state = std::mem::take(&mut plan.refreshed);
     start_state.serial = plan.state_serial + 1;
     let mut values: BTreeMap<Address, Value> = BTreeMap::new();
@@ -961,7 +961,6 @@ pub async fn apply(
         }
     }
     let values = Values::new(stack.as_deref(), values, &plan.data);
-    let plan = Arc::new(plan);
     // The refreshed state is recorded first, as Terraform does; it also starts the
     // journal that every operation of this run appends to.
     store.write(&start_state).await?;
@@ -980,6 +979,22 @@ pub async fn apply(
     });
 
     let graph = apply_graph(&plan.changes);
+    // Each change is dropped once its operations are done (a fleet's planned values are
+    // not all kept to the end); what the loop reports comes from `summary`.
+    let summary: Vec<(Address, Action)> = plan
+        .changes
+        .iter()
+        .map(|c| (c.address.clone(), c.action))
+        .collect();
+    let mut parts_left: Vec<u8> = plan
+        .changes
+        .iter()
+        .map(|c| has_part(c.action, Part::Main) as u8 + has_part(c.action, Part::Destroy) as u8)
+        .collect();
+    let mut live: Vec<Option<Arc<ResourceChange>>> = std::mem::take(&mut plan.changes)
+        .into_iter()
+        .map(|c| Some(Arc::new(c)))
+        .collect();
     let mut indegree: BTreeMap<Step, usize> = graph
         .nodes()
         .map(|&k| (k, graph.dependencies(&k).len()))
@@ -1036,7 +1051,11 @@ pub async fn apply(
                 ready.insert(k);
                 break;
             };
-            let change = plan.changes[i].clone();
+            let Some(change) = live[i].clone() else {
+                return Err(anyhow::anyhow!(
+                    "internal error: change {i} started after it finished"
+                ));
+            };
             ui.event(Event::Started {
                 address: change.address.clone(),
                 action: shown_action(change.action, part),
@@ -1063,19 +1082,23 @@ pub async fn apply(
                 };
                 finished.insert(k);
                 let Step::Op(i, part) = k else { continue };
-                let c = &plan.changes[i];
+                parts_left[i] = parts_left[i].saturating_sub(1);
+                if parts_left[i] == 0 {
+                    live[i] = None;
+                }
+                let (c_address, c_action) = (&summary[i].0, summary[i].1);
                 match result {
                     Ok(id) => {
-                        ui.event(Event::Completed { address: c.address.clone(), action: shown_action(c.action, part), elapsed_secs: secs, id });
-                        if part == Part::Main || c.action == Action::Delete {
-                            report.done.push((c.address.clone(), c.action));
+                        ui.event(Event::Completed { address: c_address.clone(), action: shown_action(c_action, part), elapsed_secs: secs, id });
+                        if part == Part::Main || c_action == Action::Delete {
+                            report.done.push((c_address.clone(), c_action));
                         }
                         release(&graph, &k, &mut indegree, &finished, &mut ready);
                     }
                     Err(e) => {
                         let msg = format!("{e:#}");
-                        ui.event(Event::Failed { address: c.address.clone(), action: shown_action(c.action, part), error: msg.clone() });
-                        report.failed.push((c.address.clone(), c.action, msg));
+                        ui.event(Event::Failed { address: c_address.clone(), action: shown_action(c_action, part), error: msg.clone() });
+                        report.failed.push((c_address.clone(), c_action, msg));
                         // Everything that waits for it, transitively, is skipped. The walk
                         // stops at nodes already settled, so many failures cost one pass.
                         let mut stack = graph.dependents(&k);
@@ -1086,9 +1109,9 @@ pub async fn apply(
                             ready.remove(&d);
                             stack.extend(graph.dependents(&d));
                             if let Step::Op(j, _) = d {
-                                let s = &plan.changes[j].address;
-                                if s != &c.address && skipped.insert(s.clone()) {
-                                    ui.event(Event::Skipped { address: s.clone(), because: c.address.clone() });
+                                let s = &summary[j].0;
+                                if s != c_address && skipped.insert(s.clone()) {
+                                    ui.event(Event::Skipped { address: s.clone(), because: c_address.clone() });
                                     report.skipped.push(s.clone());
                                 }
                             }
@@ -1108,7 +1131,7 @@ pub async fn apply(
     let mut not_started = BTreeSet::new();
     for &k in graph.nodes() {
         if let Step::Op(i, _) = k {
-            let addr = &plan.changes[i].address;
+            let addr = &summary[i].0;
             if !finished.contains(&k) && not_started.insert(addr.clone()) {
                 report.not_started.push(addr.clone());
             }

@@ -96,16 +96,19 @@ impl LocalBackend {
     /// The journal of the previous document is removed afterwards (a crash in between
     /// leaves a journal that names the previous serial, which readers ignore).
     pub fn write(&self, state: &State) -> anyhow::Result<()> {
-        let text = state.to_json_pretty();
-        write_atomically(&self.path, text.as_bytes())?;
-        super::stats::record(text.len(), true);
+        // Streamed to the file: a fleet's document is never held as one string.
+        let len = write_atomically_with(&self.path, |w| {
+            serde_json::to_writer_pretty(&mut *w, state).map_err(std::io::Error::other)?;
+            w.write_all(b"\n")
+        })?;
+        super::stats::record(len as usize, true);
         let mut j = self
             .journal
             .lock()
             .map_err(|_| anyhow::anyhow!("state journal lock poisoned"))?;
         j.file = None;
         j.bytes = 0;
-        j.document_bytes = text.len() as u64;
+        j.document_bytes = len;
         j.header = Some(Header::for_state(state));
         match std::fs::remove_file(self.journal_path()) {
             Ok(()) => {}
@@ -164,8 +167,11 @@ impl LocalBackend {
     pub fn backup(&self) -> anyhow::Result<()> {
         if let Some(state) = self.read()? {
             let b = sibling(&self.path, ".backup");
-            write_atomically(&b, state.to_json_pretty().as_bytes())
-                .map_err(|e| anyhow::anyhow!("cannot back up state to {}: {e:#}", b.display()))?;
+            write_atomically_with(&b, |w| {
+                serde_json::to_writer_pretty(&mut *w, &state).map_err(std::io::Error::other)?;
+                w.write_all(b"\n")
+            })
+            .map_err(|e| anyhow::anyhow!("cannot back up state to {}: {e:#}", b.display()))?;
         }
         Ok(())
     }
@@ -239,8 +245,29 @@ impl LocalBackend {
     }
 }
 
-/// Temp file, fsync, rename, fsync of the directory; created 0600.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// Counts what goes through it.
+struct Counting<W> {
+    inner: W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Writes what `fill` produces to `path` atomically: temp file, fsync, rename, fsync of
+/// the directory; created 0600. Returns the length written.
+fn write_atomically_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<u64> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -248,24 +275,32 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
     let tmp = sibling(path, &format!(".tmp-{}", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = OpenOptions::new()
+    let result = (|| -> std::io::Result<u64> {
+        let f = OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(true)
             .mode(0o600)
             .open(&tmp)?;
-        f.write_all(bytes)?;
+        let mut w = Counting {
+            inner: std::io::BufWriter::with_capacity(1 << 16, f),
+            bytes: 0,
+        };
+        fill(&mut w)?;
+        let bytes = w.bytes;
+        let f = w.inner.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)?;
         File::open(dir)?.sync_all()?;
-        Ok(())
+        Ok(bytes)
     })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        anyhow::bail!("cannot write state file {}: {e}", path.display());
+    match result {
+        Ok(n) => Ok(n),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            anyhow::bail!("cannot write state file {}: {e}", path.display());
+        }
     }
-    Ok(())
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
