@@ -70,8 +70,11 @@ impl LocalBackend {
 
     /// The document with its journal replayed: exactly what the last run made durable.
     pub fn read(&self) -> anyhow::Result<Option<State>> {
-        let mut state = match std::fs::read_to_string(&self.path) {
-            Ok(text) => State::parse(&text, &self.path.display().to_string())?,
+        let mut state = match File::open(&self.path) {
+            Ok(f) => State::parse_reader(
+                std::io::BufReader::with_capacity(1 << 16, f),
+                &self.path.display().to_string(),
+            )?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
                 return Err(anyhow::anyhow!(

@@ -227,7 +227,17 @@ impl State {
     }
 
     pub fn parse(text: &str, origin: &str) -> anyhow::Result<State> {
-        let mut state: State = serde_json::from_str(text).map_err(|e| {
+        Self::finish_parse(serde_json::from_str(text), origin)
+    }
+
+    /// [`State::parse`] from a reader: a fleet's document is never held as one string
+    /// beside its parsed form.
+    pub fn parse_reader(r: impl std::io::Read, origin: &str) -> anyhow::Result<State> {
+        Self::finish_parse(serde_json::from_reader(r), origin)
+    }
+
+    fn finish_parse(parsed: serde_json::Result<State>, origin: &str) -> anyhow::Result<State> {
+        let mut state: State = parsed.map_err(|e| {
             anyhow::anyhow!(
                 "state file {origin} is not valid thingform state ({e}); it was left untouched"
             )
