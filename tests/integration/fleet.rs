@@ -97,13 +97,7 @@ fn stats(stack: &TestStack, args: &[&str]) -> serde_json::Value {
     let file = stack.path().join("stats.json");
     let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     all.push(stack.path().display().to_string());
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_thingform"))
-        .args(&all)
-        .current_dir(stack.path())
-        .env("AWS_ENDPOINT_URL", endpoint())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", REGION)
+    let out = command(&all, stack.path())
         .env("THINGFORM_STATS_FILE", &file)
         .output()
         .unwrap();
@@ -217,14 +211,12 @@ fn topic_fleet(p: &str, n: usize, backend: &str) -> String {
 
 /// Starts an apply and kills it (SIGKILL) once `ready()` says it is midway.
 fn kill_midway(stack: &TestStack, ready: &dyn Fn() -> bool) {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_thingform"))
-        .args(["apply", "-auto-approve", "-parallelism=2"])
-        .arg(stack.path())
-        .current_dir(stack.path())
-        .env("AWS_ENDPOINT_URL", endpoint())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", REGION)
+    let args: Vec<String> = ["apply", "-auto-approve", "-parallelism=2"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([stack.path().display().to_string()])
+        .collect();
+    let mut child = command(&args, stack.path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -278,18 +270,7 @@ async fn an_apply_killed_midway_is_replayed_from_its_journal() {
 
 #[tokio::test]
 async fn an_apply_killed_midway_on_the_s3_backend_is_replayed_from_its_segments() {
-    let bucket = unique("tfstate");
-    s3().await
-        .create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let bucket = state_bucket().await;
     let backend = format!(
         "terraform {{\n  backend \"s3\" {{\n    bucket = \"{bucket}\"\n    key    = \"fleet/terraform.tfstate\"\n    region = \"eu-west-1\"\n  }}\n}}\n"
     );

@@ -133,8 +133,13 @@ impl TestStack {
 }
 
 pub fn thingform(args: &[String], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_thingform"))
-        .args(args)
+    command(args, cwd).output().expect("run thingform")
+}
+
+/// The thingform binary with `args`, run in `cwd` against the emulator (not started).
+pub fn command(args: &[String], cwd: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_thingform"));
+    c.args(args)
         .current_dir(cwd)
         .env("AWS_ENDPOINT_URL", endpoint())
         .env("AWS_ACCESS_KEY_ID", "testing")
@@ -142,9 +147,25 @@ pub fn thingform(args: &[String], cwd: &Path) -> Output {
         .env("AWS_REGION", REGION)
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("THINGFORM_POLL_INTERVAL_MS", "50")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("run thingform")
+        .env_remove("AWS_PROFILE");
+    c
+}
+
+/// A new S3 bucket for a remote state backend.
+pub async fn state_bucket() -> String {
+    let name = unique("tfstate");
+    s3().await
+        .create_bucket()
+        .bucket(&name)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    name
 }
 
 /// The actions planned per address, e.g. {"aws_sns_topic.t": ["update"]}.

@@ -3,22 +3,6 @@
 
 use crate::harness::*;
 
-async fn state_bucket() -> String {
-    let name = unique("tfstate");
-    s3().await
-        .create_bucket()
-        .bucket(&name)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    name
-}
-
 fn s3_backend(bucket: &str, extra: &str) -> String {
     format!(
         "terraform {{\n  backend \"s3\" {{\n    bucket = \"{bucket}\"\n    key    = \"campus/terraform.tfstate\"\n    region = \"eu-west-1\"\n{extra}  }}\n}}\n"
