@@ -1,9 +1,11 @@
 //! thingform: a Terraform-style deployer for AWS IoT pipelines.
 //!
-//! Layers, each knowing only those below it: `cli` -> `engine` -> `graph`, `state`,
-//! `config` -> `provider`. See ARCHITECTURE.md.
+//! Layers, each knowing only those below it: `cli` -> `backend` (where the state lives,
+//! its locking) and `engine` -> `graph`, `state`, `config` -> `provider`. See
+//! ARCHITECTURE.md.
 
 pub mod address;
+pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod diag;

@@ -28,7 +28,6 @@ pub mod data;
 pub mod iot_common;
 pub mod retry;
 pub mod schema;
-pub mod state_store;
 
 pub use attrs::Attrs;
 pub use client::{Provider, provider_schema};

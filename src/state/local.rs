@@ -3,7 +3,7 @@
 //! fsynced per batch), locked with an OS file lock plus a lock-info file naming the holder.
 
 use super::journal::{Batch, Header, replay_lines};
-use super::{LockError, LockInfo, State};
+use super::{LockError, LockInfo, State, UnlockError};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -27,17 +27,28 @@ struct Journal {
 /// The journal is compacted once it is as large as the document, and never below this.
 const MIN_COMPACT_BYTES: u64 = 4 << 20;
 
-/// Holds the lock until dropped.
+/// Holds the lock until [`LocalLock::unlock`]. Dropped without it, the OS lock goes with
+/// the file and the lock-info file stays behind (the next `lock` overwrites it).
+#[must_use = "the lock-info file is removed only by `unlock`"]
 pub struct LocalLock {
     file: File,
     info_path: PathBuf,
     pub info: LockInfo,
 }
 
-impl Drop for LocalLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.info_path);
-        let _ = self.file.unlock();
+impl LocalLock {
+    /// Removes the lock-info file and releases the OS lock.
+    pub fn unlock(self) -> Result<(), UnlockError> {
+        let fail = |cause: anyhow::Error| UnlockError {
+            id: self.info.id.clone(),
+            cause,
+        };
+        match std::fs::remove_file(&self.info_path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(fail(anyhow::anyhow!("{}: {e}", self.info_path.display()))),
+        }
+        self.file.unlock().map_err(|e| fail(e.into()))
     }
 }
 
@@ -416,7 +427,11 @@ mod tests {
             }
             other => panic!("expected a held lock, got {:?}", other.err()),
         }
-        drop(held);
+        held.unlock().unwrap();
+        assert!(
+            !b.lock_info_path().exists(),
+            "unlock removes the lock-info file"
+        );
         assert!(b.lock("plan").is_ok());
     }
 

@@ -9,6 +9,8 @@
 pub mod journal;
 pub mod local;
 pub mod remote;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use journal::{Batch, Record};
 
@@ -362,4 +364,15 @@ pub enum LockError {
     Held(Box<LockInfo>),
     #[error("cannot lock the state: {0}")]
     Io(String),
+}
+
+/// A lock that could not be released, as Terraform's `statemgr.Locker::Unlock` reports
+/// it: the caller decides how to tell the user (the lock stays until force-unlocked).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "could not release the state lock {id} ({cause:#}); remove it with `thingform force-unlock {id}`"
+)]
+pub struct UnlockError {
+    pub id: String,
+    pub cause: anyhow::Error,
 }

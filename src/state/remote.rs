@@ -9,11 +9,11 @@
 //! segments it folded in are deleted after it is written (segments a crash leaves behind
 //! name an older serial and are never read again).
 //!
-//! The stores themselves (S3, DynamoDB) are implemented in the provider layer behind the
+//! The stores themselves (S3, DynamoDB) are implemented in the backend layer behind the
 //! traits below; this module knows no AWS types.
 
 use super::journal::{Batch, Header};
-use super::{LockError, LockInfo, State, StateStore};
+use super::{LockError, LockInfo, State, StateStore, UnlockError};
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
 
@@ -393,76 +393,33 @@ enum Release {
     Table(Arc<dyn LockTable>, String),
 }
 
-/// Holds a remote lock until dropped.
+/// A remote lock, held until [`RemoteLock::unlock`]. Dropping it without unlocking
+/// leaves the lock in place (`thingform force-unlock` removes it).
+#[must_use = "a remote lock is released only by `unlock`"]
 pub struct RemoteLock {
     release: Release,
     pub info: LockInfo,
 }
 
-impl Drop for RemoteLock {
-    fn drop(&mut self) {
-        let fut = async {
-            match &self.release {
-                Release::Object(s, k) => s.delete(k).await,
-                Release::Table(t, k) => t.release(k).await,
-            }
+impl RemoteLock {
+    /// Releases the lock (deletes the lock object or the lock table item); the error
+    /// names the lock so the caller can tell the user how to remove it.
+    pub async fn unlock(self) -> Result<(), UnlockError> {
+        let result = match &self.release {
+            Release::Object(s, k) => s.delete(k).await,
+            Release::Table(t, k) => t.release(k).await,
         };
-        let result = match tokio::runtime::Handle::try_current() {
-            Ok(h) => tokio::task::block_in_place(|| h.block_on(fut)),
-            Err(_) => Err(anyhow::anyhow!("no runtime to release the lock")),
-        };
-        if let Err(e) = result {
-            eprintln!(
-                "Warning: could not release the state lock {} ({e:#}); remove it with `thingform force-unlock {}`",
-                self.info.id, self.info.id
-            );
-        }
+        result.map_err(|cause| UnlockError {
+            id: self.info.id.clone(),
+            cause,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
-
-    /// An object store in memory with S3's conditional-write semantics.
-    #[derive(Default)]
-    struct MemStore {
-        objects: Mutex<BTreeMap<String, (Vec<u8>, u64)>>,
-    }
-
-    #[async_trait]
-    impl ObjectStore for MemStore {
-        async fn get(&self, key: &str) -> anyhow::Result<Option<(Vec<u8>, String)>> {
-            Ok(self
-                .objects
-                .lock()
-                .unwrap()
-                .get(key)
-                .map(|(b, v)| (b.clone(), v.to_string())))
-        }
-        async fn put(&self, key: &str, body: Vec<u8>, cond: Condition) -> Result<String, PutError> {
-            let mut m = self.objects.lock().unwrap();
-            let cur = m.get(key).map(|(_, v)| v.to_string());
-            match (&cond, &cur) {
-                (Condition::IfAbsent, Some(_)) => return Err(PutError::PreconditionFailed),
-                (Condition::IfMatch(v), c) if c.as_ref() != Some(v) => {
-                    return Err(PutError::PreconditionFailed);
-                }
-                _ => {}
-            }
-            let v = cur.and_then(|c| c.parse::<u64>().ok()).unwrap_or(0) + 1;
-            m.insert(key.to_string(), (body, v));
-            Ok(v.to_string())
-        }
-        async fn delete(&self, key: &str) -> anyhow::Result<()> {
-            self.objects.lock().unwrap().remove(key);
-            Ok(())
-        }
-        fn describe(&self, key: &str) -> String {
-            format!("mem://{key}")
-        }
-    }
+    use crate::state::testing::MemStore;
 
     fn put(serial: u64, addr: &str) -> Batch {
         let mut attrs = serde_json::Map::new();
@@ -484,7 +441,7 @@ mod tests {
         b.write_async(&s).await.unwrap();
         b.append_async(&put(2, "aws_iot_thing.a[0]")).await.unwrap();
         b.append_async(&put(3, "aws_iot_thing.a[1]")).await.unwrap();
-        let keys: Vec<String> = store.objects.lock().unwrap().keys().cloned().collect();
+        let keys = store.keys();
         assert_eq!(
             keys.len(),
             3,
@@ -498,7 +455,7 @@ mod tests {
 
         // The next run compacts: the segments it folded in are deleted.
         next_run.write_async(&back).await.unwrap();
-        let keys: Vec<String> = store.objects.lock().unwrap().keys().cloned().collect();
+        let keys = store.keys();
         assert_eq!(keys, vec!["s/state".to_string()]);
         let again = RemoteBackend::new(store.clone(), "s/state".into(), None);
         assert_eq!(again.read().await.unwrap().unwrap().resources.len(), 2);

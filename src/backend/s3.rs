@@ -1,7 +1,7 @@
 //! The AWS side of the remote state backend: an S3 object store with conditional writes
 //! and a DynamoDB lock table, behind the state layer's traits.
 
-use super::client::{Provider, aws_error};
+use crate::provider::client::{Provider, aws_error};
 use crate::state::LockInfo;
 use crate::state::remote::{Condition, LockTable, ObjectStore, PutError};
 use async_trait::async_trait;

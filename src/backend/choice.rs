@@ -2,87 +2,19 @@
 //! `backend "s3"` (conditional writes, S3 lock object or DynamoDB lock table), per
 //! workspace, with `-backend-config` overrides.
 
+use super::Backend;
+use super::s3::{DynamoDbLockTable, S3Store};
+use super::workspace;
 use crate::config::BlockNode;
 use crate::config::eval::Scope;
 use crate::provider::Provider;
-use crate::provider::state_store::{DynamoDbLockTable, S3Store};
-use crate::state::local::{LocalBackend, LocalLock};
-use crate::state::remote::{RemoteBackend, RemoteLock};
-use crate::state::{LockError, State, StateStore};
+use crate::state::local::LocalBackend;
+use crate::state::remote::{LockTable, RemoteBackend};
 
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-pub enum Backend {
-    Local(Arc<LocalBackend>),
-    Remote(Arc<RemoteBackend>),
-}
-
-pub enum LockGuard {
-    Local(#[allow(dead_code)] LocalLock),
-    Remote(#[allow(dead_code)] RemoteLock),
-}
-
-impl Backend {
-    pub async fn read(&self) -> anyhow::Result<Option<State>> {
-        match self {
-            Backend::Local(b) => b.read(),
-            Backend::Remote(b) => b.read().await,
-        }
-    }
-
-    pub async fn lock(&self, op: &str) -> Result<LockGuard, LockError> {
-        match self {
-            Backend::Local(b) => b.lock(op).map(LockGuard::Local),
-            Backend::Remote(b) => b.lock(op).await.map(LockGuard::Remote),
-        }
-    }
-
-    pub async fn write(&self, state: &State) -> anyhow::Result<()> {
-        match self {
-            Backend::Local(b) => b.write(state),
-            Backend::Remote(b) => b.write_async(state).await,
-        }
-    }
-
-    /// Unconditional replacement of the stored state (after `state push`'s own checks).
-    pub async fn push(&self, state: &State) -> anyhow::Result<()> {
-        match self {
-            Backend::Local(b) => b.write(state),
-            Backend::Remote(b) => b.push(state).await,
-        }
-    }
-
-    pub fn store(&self) -> Arc<dyn StateStore> {
-        match self {
-            Backend::Local(b) => b.clone(),
-            Backend::Remote(b) => b.clone(),
-        }
-    }
-
-    pub fn backup(&self) -> anyhow::Result<()> {
-        match self {
-            Backend::Local(b) => b.backup(),
-            Backend::Remote(_) => Ok(()),
-        }
-    }
-
-    pub async fn force_unlock(&self, id: &str) -> anyhow::Result<()> {
-        match self {
-            Backend::Local(b) => b.force_unlock(id),
-            Backend::Remote(b) => b.force_unlock(id).await,
-        }
-    }
-
-    pub fn describe(&self) -> String {
-        match self {
-            Backend::Local(b) => b.path.display().to_string(),
-            Backend::Remote(b) => b.location(),
-        }
-    }
-}
 
 /// The `backend` block of `terraform {}`: its type and literal settings.
 pub fn backend_block(
@@ -152,25 +84,53 @@ fn s<'a>(m: &'a BTreeMap<String, Json>, k: &str) -> Option<&'a str> {
     m.get(k).and_then(Json::as_str).filter(|v| !v.is_empty())
 }
 
-pub struct BackendChoice<'a> {
-    pub dir: &'a Path,
-    pub workspace: &'a str,
-    pub state_flag: Option<&'a Path>,
+/// What the command line says about the state of a stack directory.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Selection<'a> {
+    /// `-w NAME` (or `THINGFORM_WORKSPACE`); see [`workspace::current`] for the rest.
+    pub workspace: Option<&'a str>,
+    /// `-state PATH`: a local state file, whatever the configuration says.
+    pub state_path: Option<&'a Path>,
+    /// `-backend-config KEY=VALUE|FILE`, in order.
     pub overrides: &'a [String],
-    pub terraform: Option<&'a BlockNode>,
-    /// Where the local state of a workspace lives.
-    pub local_default: PathBuf,
 }
 
-pub async fn open(c: BackendChoice<'_>) -> anyhow::Result<Backend> {
-    if let Some(p) = c.state_flag {
+/// The state backend of a stack directory: `-state`, else the `terraform { backend }`
+/// block, else the local file of the current workspace.
+pub async fn open(dir: &Path, sel: &Selection<'_>) -> anyhow::Result<Backend> {
+    let ws = workspace::current(dir, sel.workspace);
+    if let Some(p) = sel.state_path {
         return Ok(Backend::Local(Arc::new(LocalBackend::new(p.to_path_buf()))));
     }
-    let Some((kind, mut settings)) = backend_block(c.terraform)? else {
+    let module = crate::config::load_dir(dir).ok();
+    let terraform = module.as_ref().and_then(|m| m.terraform.as_ref());
+    let c = Choice {
+        dir,
+        workspace: &ws,
+        overrides: sel.overrides,
+        local_default: workspace::local_state_path(dir, &ws),
+    };
+    let Some((kind, settings)) = backend_block(terraform)? else {
         return Ok(Backend::Local(Arc::new(LocalBackend::new(c.local_default))));
     };
+    open_configured(c, &kind, settings).await
+}
+
+struct Choice<'a> {
+    dir: &'a Path,
+    workspace: &'a str,
+    overrides: &'a [String],
+    /// Where the local state of the workspace lives.
+    local_default: PathBuf,
+}
+
+async fn open_configured(
+    c: Choice<'_>,
+    kind: &str,
+    mut settings: BTreeMap<String, Json>,
+) -> anyhow::Result<Backend> {
     apply_overrides(&mut settings, c.overrides)?;
-    match kind.as_str() {
+    match kind {
         "local" => {
             let path = match s(&settings, "path") {
                 Some(p) if c.workspace == "default" => c.dir.join(p),
@@ -239,16 +199,15 @@ pub async fn open(c: BackendChoice<'_>) -> anyhow::Result<Backend> {
                 .get("use_lockfile")
                 .and_then(Json::as_bool)
                 .unwrap_or(true);
-            let lock_table: Option<Arc<dyn crate::state::remote::LockTable>> =
-                match s(&settings, "dynamodb_table") {
-                    Some(t) if !use_lockfile || !settings.contains_key("use_lockfile") => {
-                        Some(Arc::new(DynamoDbLockTable {
-                            provider,
-                            table: t.to_string(),
-                        }))
-                    }
-                    _ => None,
-                };
+            let lock_table: Option<Arc<dyn LockTable>> = match s(&settings, "dynamodb_table") {
+                Some(t) if !use_lockfile || !settings.contains_key("use_lockfile") => {
+                    Some(Arc::new(DynamoDbLockTable {
+                        provider,
+                        table: t.to_string(),
+                    }))
+                }
+                _ => None,
+            };
             let mut backend = RemoteBackend::new(store, object_key, lock_table);
             backend.errored_path = std::env::current_dir()
                 .unwrap_or_default()
