@@ -7,7 +7,7 @@ use super::s3::{DynamoDbLockTable, S3Store};
 use super::workspace;
 use crate::config::BlockNode;
 use crate::config::eval::Scope;
-use crate::provider::Provider;
+use crate::provider::client::Provider;
 use crate::state::local::LocalBackend;
 use crate::state::remote::{LockTable, RemoteBackend};
 
