@@ -9,6 +9,7 @@ use crate::config::stack::Stack;
 use crate::config::vars::VarInput;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::engine::{self, Action, ApplyOptions, Event, Plan, PlanOptions, Ui};
+use crate::provider::cloud::{AwsCloud, Cloud};
 use crate::provider::{Provider, resource_type};
 use crate::state::local::LocalBackend;
 use crate::state::{LockError, State, StateStore};
@@ -716,7 +717,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             provider.read_concurrency = flags.parallelism.max(1);
             let opts = plan_options(&flags, destroy)?;
             let ui = ui_for(flags.json);
-            let plan = engine::plan(&stack, prior, &provider, &opts, ui.as_ref()).await?;
+            let cloud = AwsCloud::shared(Arc::new(provider));
+            let plan = engine::plan(&stack, prior, cloud.as_ref(), &opts, ui.as_ref()).await?;
             if flags.json {
                 println!("{}", render::plan_json(&plan));
             } else {
@@ -1024,7 +1026,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                     addr.resource.name
                 );
             }
-            let t = resource_type(&addr.resource.rtype)
+            resource_type(&addr.resource.rtype)
                 .ok_or_else(|| anyhow::anyhow!("unsupported type {}", addr.resource.rtype))?;
             let be = open_backend(&dir, &state).await?;
             let _lock = if state.lock {
@@ -1039,7 +1041,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 );
             }
             let provider = configure_provider(&stack).await?;
-            let rs = engine::plan::import_object(t, &provider, &addr, &id)
+            let mut warnings = vec![];
+            let cloud = AwsCloud::shared(Arc::new(provider));
+            let rs = engine::plan::import_object(cloud.as_ref(), &addr, &id, &mut warnings)
                 .await?
                 .ok_or_else(|| {
                     anyhow::anyhow!(
@@ -1047,6 +1051,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                         addr.resource.rtype
                     )
                 })?;
+            for w in &warnings {
+                eprintln!("Warning: {w}");
+            }
             st.upsert(rs);
             st.serial += 1;
             be.backup()?;
@@ -1279,11 +1286,11 @@ async fn plan_and_apply(
     let prior = be.read().await?.unwrap_or_default();
     let mut provider = configure_provider(&stack).await?;
     provider.read_concurrency = flags.parallelism.max(1);
-    let provider = Arc::new(provider);
+    let provider = AwsCloud::shared(Arc::new(provider));
     let opts = plan_options(flags, destroy)?;
     let ui = ui_for(flags.json);
     let had_pending = !prior.pending.is_empty();
-    let plan = engine::plan(&stack, prior, &provider, &opts, ui.as_ref()).await?;
+    let plan = engine::plan(&stack, prior, provider.as_ref(), &opts, ui.as_ref()).await?;
     if flags.json {
         println!("{}", render::plan_json(&plan));
     } else {
@@ -1313,7 +1320,7 @@ async fn plan_and_apply(
 async fn run_apply(
     plan: Plan,
     stack: Option<Arc<Stack>>,
-    provider: Arc<Provider>,
+    provider: Arc<dyn Cloud>,
     store: Arc<dyn StateStore>,
     flags: &PlanFlags,
     ui: Arc<dyn Ui>,
@@ -1434,7 +1441,7 @@ async fn apply_saved(path: &Path, flags: &PlanFlags) -> anyhow::Result<i32> {
         plan.refreshed.lineage = current.lineage.clone();
     }
     let stack = Arc::new(stack);
-    let provider = Arc::new(configure_provider(&stack).await?);
+    let provider = AwsCloud::shared(Arc::new(configure_provider(&stack).await?));
     be.backup()?;
     run_apply(
         plan,

@@ -1,0 +1,375 @@
+//! The engine driven through the in-memory fake cloud: plan and apply lifecycles with no
+//! emulator. After every step the state (the document with its journal replayed) must
+//! describe exactly the objects the cloud holds.
+
+use super::{Action, ApplyOptions, ApplyReport, Plan, PlanOptions, Silent, apply, plan};
+use crate::config::stack::Stack;
+use crate::provider::cloud::Cloud;
+use crate::provider::fake::{Call, Failure, FakeCloud, Op};
+use crate::state::State;
+use crate::state::local::LocalBackend;
+use crate::value::json_equivalent;
+use std::sync::Arc;
+
+struct Env {
+    dir: tempfile::TempDir,
+    cloud: Arc<FakeCloud>,
+}
+
+impl Env {
+    fn new(hcl: &str) -> Env {
+        let env = Env {
+            dir: tempfile::tempdir().unwrap(),
+            cloud: Arc::new(FakeCloud::new()),
+        };
+        env.write(hcl);
+        env
+    }
+
+    fn write(&self, hcl: &str) {
+        std::fs::write(self.dir.path().join("main.tf"), hcl).unwrap();
+    }
+
+    fn backend(&self) -> LocalBackend {
+        LocalBackend::new(self.dir.path().join("state.json"))
+    }
+
+    /// The durable state: the document with its journal replayed.
+    fn state(&self) -> State {
+        self.backend().read().unwrap().unwrap_or_default()
+    }
+
+    async fn plan(&self, destroy: bool) -> Plan {
+        let (stack, _) = Stack::load(self.dir.path(), &[], "default").unwrap();
+        let opts = PlanOptions {
+            destroy,
+            parallelism: 1,
+            ..PlanOptions::default()
+        };
+        plan(&stack, self.state(), self.cloud.as_ref(), &opts, &Silent)
+            .await
+            .unwrap()
+    }
+
+    /// Plans and applies; checks the state against the cloud afterwards.
+    async fn apply(&self, destroy: bool) -> (Plan, ApplyReport) {
+        let out = self.apply_unchecked(destroy).await;
+        self.check_state_matches_cloud();
+        out
+    }
+
+    async fn apply_unchecked(&self, destroy: bool) -> (Plan, ApplyReport) {
+        let p = self.plan(destroy).await;
+        let (stack, _) = Stack::load(self.dir.path(), &[], "default").unwrap();
+        let (_tx, rx) = tokio::sync::watch::channel(false);
+        let cloud: Arc<dyn Cloud> = self.cloud.clone();
+        let report = apply(
+            p.clone(),
+            Some(Arc::new(stack)),
+            cloud,
+            Arc::new(self.backend()),
+            &ApplyOptions { parallelism: 1 },
+            Arc::new(Silent),
+            rx,
+        )
+        .await
+        .unwrap();
+        (p, report)
+    }
+
+    /// Every instance in state is one object in the cloud with the same attributes
+    /// (a tainted one at least exists), and every object is in state.
+    fn check_state_matches_cloud(&self) {
+        let state = self.state();
+        let mut tracked = 0;
+        for r in state.iter() {
+            let schema = self.cloud.schema(&r.rtype).unwrap();
+            let id = r.attributes[schema.id_attr].as_str().unwrap();
+            let objects = self.cloud.objects(&r.rtype);
+            let obj = objects
+                .get(id)
+                .unwrap_or_else(|| panic!("{} ({id}) is in state but not in the cloud", r.address));
+            tracked += 1;
+            if r.tainted {
+                continue;
+            }
+            for (k, v) in obj {
+                assert!(
+                    json_equivalent(v, r.attributes.get(k).unwrap_or(&serde_json::Value::Null)),
+                    "{}.{k}: cloud {v}, state {:?}",
+                    r.address,
+                    r.attributes.get(k)
+                );
+            }
+        }
+        let in_cloud: usize = self.cloud.all().values().map(|m| m.len()).sum();
+        assert_eq!(
+            tracked,
+            in_cloud,
+            "objects in the cloud not tracked: {:?}",
+            self.cloud.all()
+        );
+    }
+
+    fn calls(&self) -> Vec<(Op, String)> {
+        self.cloud
+            .log()
+            .into_iter()
+            .map(|Call { op, rtype, .. }| (op, rtype))
+            .collect()
+    }
+}
+
+fn actions(p: &Plan) -> Vec<(String, Action)> {
+    p.changes
+        .iter()
+        .map(|c| (c.address.to_string(), c.action))
+        .collect()
+}
+
+const TOPIC_AND_SUB: &str = r#"
+resource "aws_sns_topic" "t" {
+  name = "alerts"
+}
+resource "aws_sns_topic_subscription" "s" {
+  topic_arn = aws_sns_topic.t.arn
+  protocol  = "email"
+  endpoint  = "ops@example.com"
+}
+"#;
+
+fn op(o: Op, t: &str) -> (Op, String) {
+    (o, t.to_string())
+}
+
+#[tokio::test]
+async fn creates_follow_dependencies_destroys_reverse_and_a_replan_is_a_no_op() {
+    let env = Env::new(TOPIC_AND_SUB);
+    let (_, report) = env.apply(false).await;
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(
+        env.calls(),
+        vec![
+            op(Op::Create, "aws_sns_topic"),
+            op(Op::Create, "aws_sns_topic_subscription")
+        ]
+    );
+    let sub = env.cloud.objects("aws_sns_topic_subscription");
+    let topic = env.cloud.objects("aws_sns_topic");
+    assert_eq!(
+        sub.values().next().unwrap()["topic_arn"],
+        topic.values().next().unwrap()["arn"],
+        "the subscription got the topic's ARN, known only after its create"
+    );
+    let again = env.plan(false).await;
+    assert!(!again.has_changes(), "{:?}", actions(&again));
+
+    let (_, report) = env.apply(true).await;
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(
+        env.calls()[2..],
+        [
+            op(Op::Delete, "aws_sns_topic_subscription"),
+            op(Op::Delete, "aws_sns_topic")
+        ]
+    );
+    assert!(env.cloud.all().is_empty());
+    assert_eq!(env.state().iter().count(), 0);
+}
+
+#[tokio::test]
+async fn an_update_is_made_in_place() {
+    let env = Env::new(TOPIC_AND_SUB);
+    env.apply(false).await;
+    let arn = env
+        .cloud
+        .objects("aws_sns_topic")
+        .into_keys()
+        .next()
+        .unwrap();
+    env.write(&TOPIC_AND_SUB.replace(
+        "name = \"alerts\"",
+        "name = \"alerts\"\n  display_name = \"Alerts\"",
+    ));
+    let (p, report) = env.apply(false).await;
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(
+        actions(&p),
+        vec![
+            ("aws_sns_topic.t".into(), Action::Update),
+            ("aws_sns_topic_subscription.s".into(), Action::NoOp)
+        ]
+    );
+    let topics = env.cloud.objects("aws_sns_topic");
+    assert_eq!(
+        topics[&arn]["display_name"], "Alerts",
+        "same object, updated"
+    );
+    assert!(!env.plan(false).await.has_changes());
+}
+
+async fn replace(create_before_destroy: bool) -> Vec<(Op, String)> {
+    let env = Env::new(TOPIC_AND_SUB);
+    env.apply(false).await;
+    let lifecycle = if create_before_destroy {
+        "\n  lifecycle {\n    create_before_destroy = true\n  }"
+    } else {
+        ""
+    };
+    env.write(&TOPIC_AND_SUB.replace(
+        "name = \"alerts\"",
+        &format!("name = \"alarms\"{lifecycle}"),
+    ));
+    let (p, report) = env.apply(false).await;
+    assert!(report.ok(), "{report:?}");
+    let expected = if create_before_destroy {
+        Action::CreateThenDelete
+    } else {
+        Action::DeleteThenCreate
+    };
+    assert_eq!(actions(&p)[0], ("aws_sns_topic.t".into(), expected));
+    assert!(p.changes[1].action.is_replace(), "the subscription follows");
+    let names: Vec<_> = env
+        .cloud
+        .objects("aws_sns_topic")
+        .into_values()
+        .map(|o| o["name"].clone())
+        .collect();
+    assert_eq!(names, vec![serde_json::json!("alarms")]);
+    assert!(!env.plan(false).await.has_changes());
+    env.calls()[2..].to_vec()
+}
+
+#[tokio::test]
+async fn a_replacement_destroys_first_by_default() {
+    assert_eq!(
+        replace(false).await,
+        vec![
+            op(Op::Delete, "aws_sns_topic_subscription"),
+            op(Op::Delete, "aws_sns_topic"),
+            op(Op::Create, "aws_sns_topic"),
+            op(Op::Create, "aws_sns_topic_subscription"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_create_before_destroy_replacement_creates_first() {
+    let calls = replace(true).await;
+    let pos = |o: Op, t: &str| calls.iter().position(|c| c == &op(o, t)).unwrap();
+    assert!(pos(Op::Create, "aws_sns_topic") < pos(Op::Delete, "aws_sns_topic"));
+    assert!(
+        pos(Op::Create, "aws_sns_topic") < pos(Op::Create, "aws_sns_topic_subscription"),
+        "{calls:?}"
+    );
+    assert!(
+        pos(Op::Delete, "aws_sns_topic_subscription") < pos(Op::Delete, "aws_sns_topic"),
+        "{calls:?}"
+    );
+}
+
+const TWO_PAIRS: &str = r#"
+resource "aws_sns_topic" "a" {
+  name = "a"
+}
+resource "aws_sns_topic_subscription" "a" {
+  topic_arn = aws_sns_topic.a.arn
+  protocol  = "email"
+  endpoint  = "a@example.com"
+}
+resource "aws_sns_topic" "b" {
+  name = "b"
+}
+resource "aws_sns_topic_subscription" "b" {
+  topic_arn = aws_sns_topic.b.arn
+  protocol  = "email"
+  endpoint  = "b@example.com"
+}
+"#;
+
+#[tokio::test]
+async fn a_failure_skips_its_dependents_and_the_rest_continues() {
+    let env = Env::new(TWO_PAIRS);
+    env.cloud
+        .fail(Op::Create, "aws_sns_topic", 1, Failure::Before);
+    let (_, report) = env.apply(false).await;
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert_eq!(report.skipped.len(), 1, "{report:?}");
+    let failed = &report.failed[0].0;
+    let skipped = &report.skipped[0];
+    assert_eq!(failed.resource.name, skipped.resource.name);
+    assert_eq!(skipped.resource.rtype, "aws_sns_topic_subscription");
+    assert_eq!(report.done.len(), 2, "the other pair is made: {report:?}");
+    assert_eq!(env.state().iter().count(), 2);
+    // The next run makes what is missing.
+    let (p, report) = env.apply(false).await;
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(p.counts(), (2, 0, 0));
+    assert!(!env.plan(false).await.has_changes());
+}
+
+#[tokio::test]
+async fn a_partial_create_is_recorded_tainted_and_replaced_next_time() {
+    let env = Env::new(TOPIC_AND_SUB);
+    env.cloud
+        .fail(Op::Create, "aws_sns_topic", 1, Failure::Partial);
+    let (_, report) = env.apply(false).await;
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert_eq!(report.skipped.len(), 1, "{report:?}");
+    let state = env.state();
+    let t = state.get(&"aws_sns_topic.t".parse().unwrap()).unwrap();
+    assert!(t.tainted, "the object made is tracked, tainted");
+    assert_eq!(env.cloud.objects("aws_sns_topic").len(), 1);
+
+    let (p, report) = env.apply(false).await;
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(
+        actions(&p),
+        vec![
+            ("aws_sns_topic.t".into(), Action::DeleteThenCreate),
+            ("aws_sns_topic_subscription.s".into(), Action::Create)
+        ]
+    );
+    assert!(!env.state().iter().any(|r| r.tainted));
+    assert!(!env.plan(false).await.has_changes());
+}
+
+#[tokio::test]
+async fn a_lost_answer_leaves_a_failure_and_drift_is_planned_back() {
+    let env = Env::new(TOPIC_AND_SUB);
+    env.apply(false).await;
+    let arn = env
+        .cloud
+        .objects("aws_sns_topic")
+        .into_keys()
+        .next()
+        .unwrap();
+    env.cloud
+        .set_attr("aws_sns_topic", &arn, "display_name", "changed".into());
+    let p = env.plan(false).await;
+    assert_eq!(p.drift.len(), 1);
+    assert_eq!(p.changes[0].action, Action::Update);
+    // The update is made but its answer lost: reported failed, the state still holds
+    // the old object; the next refresh sees the change made.
+    env.cloud
+        .fail(Op::Update, "aws_sns_topic", 1, Failure::After);
+    let (_, report) = env.apply_unchecked(false).await;
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert!(!env.plan(false).await.has_changes());
+    let (p, report) = env.apply(false).await;
+    assert!(report.ok() && p.drift.len() == 1, "{report:?}");
+}
+
+#[tokio::test]
+async fn cloud_warnings_come_back_with_their_address() {
+    let env = Env::new(TOPIC_AND_SUB);
+    env.apply(false).await;
+    env.cloud
+        .warn_on_delete("aws_sns_topic_subscription", "kept pending confirmation");
+    let (_, report) = env.apply(true).await;
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(
+        report.warnings,
+        vec!["aws_sns_topic_subscription.s: kept pending confirmation".to_string()]
+    );
+}
