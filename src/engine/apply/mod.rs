@@ -76,7 +76,7 @@ pub async fn apply(
     }
     for c in &plan.changes {
         if c.action != Action::Delete && c.action != Action::NoOp {
-            values.insert(c.address.clone(), c.planned_value());
+            values.insert(c.address.clone(), c.after.clone());
         }
     }
     let values = Values::new(stack.as_deref(), values, &plan.data);

@@ -155,12 +155,12 @@ pub(super) async fn run_change(
     let t = cloud.resource_type(&change.rtype)?;
     let ui = ui.as_ref();
     // Some AWS APIs refuse concurrent changes to one parent object: take its lock.
-    let key_source = if change.after.is_object() {
-        &change.after
-    } else {
-        &change.before
-    };
-    let serial_lock = match key_source.as_object().and_then(|a| t.serialization_key(a)) {
+    let after = matches!(change.after, Value::Map(_)).then(|| change.after.to_json());
+    let key_source = after.as_ref().unwrap_or(&change.before);
+    let serial_lock = match key_source
+        .as_object()
+        .and_then(|a| cloud.serialization_key(&change.rtype, a))
+    {
         Some(key) => {
             let m = shared
                 .serial_locks
@@ -191,10 +191,10 @@ pub(super) async fn run_change(
     let planned = || -> anyhow::Result<Attrs> {
         // A configuration fully known at plan time is final: only what AWS alone sets
         // (ARNs, ids) is still unknown, and evaluating it again would give the same.
-        let promised = change.planned_value();
-        if known_at_plan(&promised, &t.schema().block) {
+        let promised = &change.after;
+        if known_at_plan(promised, &t.schema().block) {
             let known =
-                drop_computed_unknowns(&promised, &t.schema().block, &change.address.to_string())?;
+                drop_computed_unknowns(promised, &t.schema().block, &change.address.to_string())?;
             return Ok(known.to_json().as_object().cloned().unwrap_or_default());
         }
         let stack = stack

@@ -306,7 +306,7 @@ pub(super) fn final_attributes(
         }
     }
     // Everything the plan showed as known must still be the same.
-    let promised = change.planned_value();
+    let promised = &change.after;
     for a in &schema.attrs {
         let p = promised.get(a.name).cloned().unwrap_or(Value::Null);
         let now = planned.get(a.name).cloned().unwrap_or(Value::Null);

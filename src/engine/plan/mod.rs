@@ -4,6 +4,7 @@
 
 mod refresh;
 mod walk;
+mod wire;
 
 pub use refresh::{import_object, refresh};
 pub use walk::plan;
@@ -44,40 +45,42 @@ impl Action {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// One planned change. In memory the planned object is a typed [`Value`] (with
+/// `Unknown` for what is known only after apply); saved plans and `-json` carry it as
+/// Terraform does, `after` (unknowns as null) beside its `after_unknown` mask (see `wire`).
+#[derive(Clone, Debug)]
 pub struct ResourceChange {
     pub address: Address,
-    #[serde(rename = "type")]
     pub rtype: String,
     pub action: Action,
     /// The refreshed prior object (null when creating).
     pub before: Json,
-    /// The planned object, unknown values as null (null when deleting).
-    pub after: Json,
-    /// Which parts of `after` are known only after apply.
-    pub after_unknown: Json,
+    /// The planned object (null when deleting, and for a no-op, whose object is the
+    /// refreshed state's).
+    pub after: Value,
     /// Top-level attributes that differ.
     pub changed: Vec<String>,
     /// Attributes whose change forces the replacement.
     pub replace_paths: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Resources this one depends on (config references, or state for orphans): every
     /// instance of each. Recorded by resource so a fleet's plan and state stay linear.
     pub depends_on: Vec<ResourceId>,
     /// Set when the plan imports this object (the id it is imported by).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub importing: Option<String>,
     /// For a deposed object left by an interrupted create_before_destroy.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deposed: bool,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 
 impl ResourceChange {
+    /// The planned object (a copy; the engine reads `after` in place).
     pub fn planned_value(&self) -> Value {
-        with_unknowns(&self.after, &self.after_unknown)
+        self.after.clone()
+    }
+    /// Which parts of the planned object are known only after apply (`-json`'s mask).
+    pub fn after_unknown(&self) -> Json {
+        self.after.unknown_mask()
     }
 }
 
@@ -181,7 +184,7 @@ impl Plan {
         if c.action == Action::NoOp && c.after.is_null() {
             return self.object_before(c);
         }
-        Cow::Borrowed(&c.after)
+        Cow::Owned(c.after.to_json())
     }
 
     pub fn has_changes(&self) -> bool {

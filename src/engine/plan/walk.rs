@@ -305,7 +305,7 @@ pub async fn plan(
                             deps.clone(),
                             &mut diags,
                         );
-                        let visible = unchanged.unwrap_or_else(|| change.planned_value());
+                        let visible = unchanged.unwrap_or_else(|| change.after.clone());
                         instances.set(&exp.key, visible);
                         if instance_targeted(&addr) {
                             changes.push(change);
@@ -343,8 +343,7 @@ pub async fn plan(
             rtype: r.rtype.clone(),
             action: Action::Delete,
             before: Json::Object(r.attributes.clone()),
-            after: Json::Null,
-            after_unknown: Json::Bool(false),
+            after: Value::Null,
             changed: vec![],
             replace_paths: vec![],
             reason: Some(if opts.destroy {
@@ -371,8 +370,7 @@ pub async fn plan(
             rtype: r.rtype.clone(),
             action: Action::Delete,
             before: Json::Object(r.attributes.clone()),
-            after: Json::Null,
-            after_unknown: Json::Bool(false),
+            after: Value::Null,
             changed: vec![],
             replace_paths: vec![],
             reason: Some(format!(
@@ -404,7 +402,7 @@ pub async fn plan(
             && let Some(r) = refreshed.get(&c.address)
         {
             c.before = Json::Object(r.attributes.clone());
-            c.after = c.before.clone();
+            c.after = Value::from_json(&c.before);
         }
     }
     changes.sort_by(|a, b| a.address.cmp(&b.address));
@@ -474,8 +472,7 @@ fn diff_instance(
         rtype: t.name().to_string(),
         action,
         before,
-        after: after.to_json(),
-        after_unknown: after.unknown_mask(),
+        after: after.clone(),
         changed: vec![],
         replace_paths: vec![],
         reason: None,
@@ -508,8 +505,7 @@ fn diff_instance(
         // The object is the refreshed state's: not copied into the plan (see
         // `Plan::object_before`); the value others see is the prior one.
         let mut c = base(Action::NoOp, Json::Null, &Value::Null);
-        c.after = Json::Null;
-        c.after_unknown = Json::Bool(false);
+        c.after = Value::Null;
         return (c, Some(prior_value));
     }
     let mut change = if replace {
@@ -540,7 +536,7 @@ fn diff_instance(
         base(Action::Update, prior_json.clone(), &planned)
     };
     change.changed = changed;
-    change.notes = t.plan_notes(Some(&prior.attributes), &change.after);
+    change.notes = t.plan_notes(Some(&prior.attributes), &change.after.to_json());
     if change.action.is_replace() {
         change
             .notes
