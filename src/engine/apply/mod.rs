@@ -67,19 +67,25 @@ pub async fn apply(
     // no-op changes carry nothing an operation needs.
     let mut start_state = std::mem::take(&mut plan.refreshed);
     start_state.serial = plan.state_serial + 1;
-    let mut values: BTreeMap<Address, Value> = BTreeMap::new();
-    for r in start_state.iter() {
-        values.insert(
-            r.address.clone(),
-            Value::from_json(&Json::Object(r.attributes.clone())),
-        );
-    }
-    for c in &plan.changes {
-        if c.action != Action::Delete && c.action != Action::NoOp {
-            values.insert(c.address.clone(), c.after.clone());
+    let values = match plan.evaluated.take() {
+        // The plan's own evaluation, made in this process.
+        Some(scope) if stack.is_some() => Values::from_scope(scope),
+        _ => {
+            let mut values: BTreeMap<Address, Value> = BTreeMap::new();
+            for r in start_state.iter() {
+                values.insert(
+                    r.address.clone(),
+                    Value::from_json(&Json::Object(r.attributes.clone())),
+                );
+            }
+            for c in &plan.changes {
+                if c.action != Action::Delete && c.action != Action::NoOp {
+                    values.insert(c.address.clone(), c.after.clone());
+                }
+            }
+            Values::new(stack.as_deref(), values, &plan.data)
         }
-    }
-    let values = Values::new(stack.as_deref(), values, &plan.data);
+    };
     // The refreshed state is recorded first, as Terraform does; it also starts the
     // journal that every operation of this run appends to.
     store.write(&start_state).await?;

@@ -68,6 +68,15 @@ impl Values {
         }
     }
 
+    /// Continues from a scope the plan filled (this process's one evaluation).
+    pub fn from_scope(scope: crate::config::eval::Scope) -> Values {
+        Values {
+            scope,
+            changed: BTreeSet::new(),
+            expansions: BTreeMap::new(),
+        }
+    }
+
     /// The slot of one instance in the scope, created if missing.
     fn slot(&mut self, addr: &Address) -> Option<&mut Value> {
         let id = &addr.resource;

@@ -164,6 +164,12 @@ pub struct Plan {
     /// A refresh-only plan: it only records drift in the state.
     #[serde(default)]
     pub refresh_only: bool,
+    /// The scope the plan filled in dependency order (variables, locals, data sources,
+    /// every instance's planned value). Apply in the same process continues from it
+    /// instead of evaluating the stack again; a saved plan has none, and apply evaluates
+    /// once.
+    #[serde(skip)]
+    pub evaluated: Option<crate::config::eval::Scope>,
 }
 
 impl Plan {

@@ -146,6 +146,8 @@ pub async fn plan(
     let mut in_config: BTreeSet<Address> = BTreeSet::new();
     let mut data_results: BTreeMap<String, Json> = BTreeMap::new();
 
+    // The one evaluation of this run: apply (in this process) continues from it.
+    let mut evaluated = None;
     if !opts.destroy && !opts.refresh_only {
         let mut scope = stack.base_scope();
         scope.root_map("local");
@@ -315,6 +317,10 @@ pub async fn plan(
                 }
             }
         }
+        // A targeted plan leaves what it does not target unknown: apply evaluates anew.
+        if opts.targets.is_empty() {
+            evaluated = Some(scope);
+        }
     }
 
     // Instances in state that the configuration no longer declares are deleted.
@@ -454,6 +460,7 @@ pub async fn plan(
         refreshed,
         data: data_results,
         refresh_only: opts.refresh_only,
+        evaluated,
     })
 }
 
