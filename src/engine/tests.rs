@@ -40,12 +40,16 @@ impl Env {
     }
 
     async fn plan(&self, destroy: bool) -> Plan {
-        let (stack, _) = Stack::load(self.dir.path(), &[], "default").unwrap();
-        let opts = PlanOptions {
+        self.plan_with(PlanOptions {
             destroy,
             parallelism: 1,
             ..PlanOptions::default()
-        };
+        })
+        .await
+    }
+
+    async fn plan_with(&self, opts: PlanOptions) -> Plan {
+        let (stack, _) = Stack::load(self.dir.path(), &[], "default").unwrap();
         plan(&stack, self.state(), self.cloud.as_ref(), &opts, &Silent)
             .await
             .unwrap()
@@ -391,5 +395,51 @@ async fn cloud_warnings_come_back_with_their_address() {
     assert_eq!(
         report.warnings,
         vec!["aws_sns_topic_subscription.s: kept pending confirmation".to_string()]
+    );
+}
+
+#[tokio::test]
+async fn destroying_topic_a_leaves_the_subscription_of_topic_ab() {
+    let env = Env::new(
+        r#"
+resource "aws_sns_topic" "a" {
+  name = "a"
+}
+resource "aws_sns_topic" "ab" {
+  name = "ab"
+}
+resource "aws_sns_topic_subscription" "s" {
+  topic_arn = aws_sns_topic.ab.arn
+  protocol  = "email"
+  endpoint  = "ab@example.com"
+}
+"#,
+    );
+    env.apply(false).await;
+    let p = env
+        .plan_with(PlanOptions {
+            destroy: true,
+            targets: vec!["aws_sns_topic.a".parse().unwrap()],
+            ..PlanOptions::default()
+        })
+        .await;
+    assert_eq!(
+        actions(&p),
+        vec![("aws_sns_topic.a".into(), Action::Delete)],
+        "typed addresses: `a` is no prefix of `ab`"
+    );
+    let p = env
+        .plan_with(PlanOptions {
+            destroy: true,
+            targets: vec!["aws_sns_topic.ab".parse().unwrap()],
+            ..PlanOptions::default()
+        })
+        .await;
+    assert_eq!(
+        actions(&p),
+        vec![
+            ("aws_sns_topic.ab".into(), Action::Delete),
+            ("aws_sns_topic_subscription.s".into(), Action::Delete)
+        ]
     );
 }
