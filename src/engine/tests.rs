@@ -443,3 +443,36 @@ resource "aws_sns_topic_subscription" "s" {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_refresh_reads_a_listable_type_with_one_call_and_sees_deletions() {
+    let env = Env::new(
+        r#"
+resource "aws_sns_topic" "t" {
+  for_each = toset(["a", "b", "c"])
+  name     = each.key
+}
+"#,
+    );
+    env.apply(false).await;
+    env.cloud.list_reads("aws_sns_topic");
+    let before = env.cloud.reads();
+    let gone = env
+        .cloud
+        .objects("aws_sns_topic")
+        .into_keys()
+        .next()
+        .unwrap();
+    env.cloud.remove("aws_sns_topic", &gone);
+    let (p, report) = env.apply(false).await;
+    assert!(report.ok(), "{report:?}");
+    let after = env.cloud.reads();
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1),
+        (0, 1),
+        "one list call, no single reads"
+    );
+    assert_eq!(p.drift.len(), 1);
+    assert!(p.drift[0].deleted);
+    assert_eq!(p.counts(), (1, 0, 0), "the deleted topic is made again");
+}

@@ -51,8 +51,12 @@ struct Inner {
     /// Operations that changed something, in order.
     log: Vec<Call>,
     next_id: u64,
-    /// Warnings the next delete of a type raises.
+    /// Warnings every delete of a type raises.
     delete_warnings: BTreeMap<String, String>,
+    /// Types read with one list call per refresh (`read_many`).
+    listable: std::collections::BTreeSet<String>,
+    /// Reads so far: (single reads, list calls).
+    reads: (usize, usize),
 }
 
 #[derive(Default)]
@@ -78,6 +82,17 @@ impl FakeCloud {
         self.lock()
             .delete_warnings
             .insert(rtype.to_string(), msg.to_string());
+    }
+
+    /// Refreshes of `rtype` read every instance with one list call, as the types with a
+    /// list API do.
+    pub fn list_reads(&self, rtype: &str) {
+        self.lock().listable.insert(rtype.to_string());
+    }
+
+    /// Reads so far: (one object at a time, list calls).
+    pub fn reads(&self) -> (usize, usize) {
+        self.lock().reads
     }
 
     /// The objects of one type, by id.
@@ -218,16 +233,28 @@ impl Cloud for FakeCloud {
             Err(e) => return Reply::new(Err(e)),
         };
         let id = id_of(prior, schema.id_attr);
-        Reply::new(Ok(self
-            .lock()
+        let mut inner = self.lock();
+        inner.reads.0 += 1;
+        Reply::new(Ok(inner
             .objects
             .get(rtype)
             .and_then(|m| m.get(&id))
             .cloned()))
     }
 
-    async fn read_many(&self, _rtype: &str, _priors: &[&Attrs]) -> ManyReply {
-        None
+    async fn read_many(&self, rtype: &str, priors: &[&Attrs]) -> ManyReply {
+        let id_attr = self.schema(rtype).ok()?.id_attr;
+        let mut inner = self.lock();
+        if !inner.listable.contains(rtype) {
+            return None;
+        }
+        inner.reads.1 += 1;
+        let listed = inner.objects.get(rtype);
+        let lives = priors
+            .iter()
+            .map(|p| listed.and_then(|m| m.get(&id_of(p, id_attr))).cloned())
+            .collect();
+        Some(Reply::new(Ok(lives)))
     }
 
     async fn create(&self, rtype: &str, planned: &Attrs) -> Reply<Attrs> {
