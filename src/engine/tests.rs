@@ -2,14 +2,14 @@
 //! emulator. After every step the state (the document with its journal replayed) must
 //! describe exactly the objects the cloud holds.
 
-use super::{Action, ApplyOptions, ApplyReport, Plan, PlanOptions, Silent, apply, plan};
+use super::{Action, ApplyOptions, ApplyReport, Event, Plan, PlanOptions, Silent, Ui, apply, plan};
 use crate::config::stack::Stack;
 use crate::provider::cloud::Cloud;
 use crate::provider::fake::{Call, Failure, FakeCloud, Op};
 use crate::state::State;
 use crate::state::local::LocalBackend;
 use crate::value::json_equivalent;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 struct Env {
     dir: tempfile::TempDir,
@@ -57,14 +57,15 @@ impl Env {
 
     /// Plans and applies; checks the state against the cloud afterwards.
     async fn apply(&self, destroy: bool) -> (Plan, ApplyReport) {
-        let out = self.apply_unchecked(destroy).await;
+        let p = self.plan(destroy).await;
+        let out = self.apply_plan(p, true).await;
         self.check_state_matches_cloud();
         out
     }
 
     async fn apply_unchecked(&self, destroy: bool) -> (Plan, ApplyReport) {
         let p = self.plan(destroy).await;
-        self.apply_plan(p).await
+        self.apply_plan(p, false).await
     }
 
     /// Applies a plan saved to a file and read back (`plan -out`, then `apply FILE`):
@@ -73,61 +74,44 @@ impl Env {
         let p = self.plan(false).await;
         let saved: Plan = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
         assert!(saved.evaluated.is_none());
-        let out = self.apply_plan(saved).await;
+        let out = self.apply_plan(saved, true).await;
         self.check_state_matches_cloud();
         out
     }
 
-    async fn apply_plan(&self, p: Plan) -> (Plan, ApplyReport) {
+    /// Applies `p`, one operation at a time. With `check`, the durable state (the
+    /// document and its journal, as a crash would leave them) is compared with the
+    /// cloud after every operation.
+    async fn apply_plan(&self, p: Plan, check: bool) -> (Plan, ApplyReport) {
         let (stack, _) = Stack::load(self.dir.path(), &[], "default").unwrap();
         let (_tx, rx) = tokio::sync::watch::channel(false);
         let cloud: Arc<dyn Cloud> = self.cloud.clone();
+        let ui = Arc::new(StepCheck {
+            state_path: self.backend().path,
+            cloud: self.cloud.clone(),
+            check,
+            errors: Mutex::new(vec![]),
+        });
         let report = apply(
             p.clone(),
             Some(Arc::new(stack)),
             cloud,
             Arc::new(self.backend()),
             &ApplyOptions { parallelism: 1 },
-            Arc::new(Silent),
+            ui.clone(),
             rx,
         )
         .await
         .unwrap();
+        let errors = ui.errors.lock().unwrap();
+        assert!(errors.is_empty(), "{errors:?}");
         (p, report)
     }
 
-    /// Every instance in state is one object in the cloud with the same attributes
-    /// (a tainted one at least exists), and every object is in state.
     fn check_state_matches_cloud(&self) {
-        let state = self.state();
-        let mut tracked = 0;
-        for r in state.iter() {
-            let schema = self.cloud.schema(&r.rtype).unwrap();
-            let id = r.attributes[schema.id_attr].as_str().unwrap();
-            let objects = self.cloud.objects(&r.rtype);
-            let obj = objects
-                .get(id)
-                .unwrap_or_else(|| panic!("{} ({id}) is in state but not in the cloud", r.address));
-            tracked += 1;
-            if r.tainted {
-                continue;
-            }
-            for (k, v) in obj {
-                assert!(
-                    json_equivalent(v, r.attributes.get(k).unwrap_or(&serde_json::Value::Null)),
-                    "{}.{k}: cloud {v}, state {:?}",
-                    r.address,
-                    r.attributes.get(k)
-                );
-            }
+        if let Err(e) = state_matches_cloud(&self.backend(), &self.cloud) {
+            panic!("{e}");
         }
-        let in_cloud: usize = self.cloud.all().values().map(|m| m.len()).sum();
-        assert_eq!(
-            tracked,
-            in_cloud,
-            "objects in the cloud not tracked: {:?}",
-            self.cloud.all()
-        );
     }
 
     fn calls(&self) -> Vec<(Op, String)> {
@@ -136,6 +120,74 @@ impl Env {
             .into_iter()
             .map(|Call { op, rtype, .. }| (op, rtype))
             .collect()
+    }
+}
+
+/// Every instance in `backend`'s durable state is one object in the cloud with the same
+/// attributes (a tainted or deposed one at least exists), and every object is in state.
+fn state_matches_cloud(backend: &LocalBackend, cloud: &FakeCloud) -> Result<(), String> {
+    let state = backend.read().unwrap().unwrap_or_default();
+    let mut tracked = 0;
+    for r in state.iter() {
+        let schema = cloud.schema(&r.rtype).unwrap();
+        let id = r.attributes[schema.id_attr].as_str().unwrap_or_default();
+        let objects = cloud.objects(&r.rtype);
+        let Some(obj) = objects.get(id) else {
+            return Err(format!(
+                "{} ({id}) is in state but not in the cloud",
+                r.address
+            ));
+        };
+        tracked += 1;
+        if r.tainted {
+            continue;
+        }
+        for (k, v) in obj {
+            let in_state = r.attributes.get(k).unwrap_or(&serde_json::Value::Null);
+            if !json_equivalent(v, in_state) {
+                return Err(format!("{}.{k}: cloud {v}, state {in_state}", r.address));
+            }
+        }
+    }
+    // Old objects of an unfinished create_before_destroy are tracked as deposed.
+    for r in &state.deposed {
+        let id_attr = cloud.schema(&r.rtype).unwrap().id_attr;
+        let id = r.attributes[id_attr].as_str().unwrap_or_default();
+        if !cloud.objects(&r.rtype).contains_key(id) {
+            return Err(format!("deposed {} ({id}) is not in the cloud", r.address));
+        }
+        tracked += 1;
+    }
+    let in_cloud: usize = cloud.all().values().map(|m| m.len()).sum();
+    if tracked != in_cloud {
+        return Err(format!(
+            "objects in the cloud not tracked: {:?}",
+            cloud.all()
+        ));
+    }
+    Ok(())
+}
+
+/// A Ui that checks the durable state against the cloud each time an operation is done.
+struct StepCheck {
+    state_path: std::path::PathBuf,
+    cloud: Arc<FakeCloud>,
+    check: bool,
+    errors: Mutex<Vec<String>>,
+}
+
+impl Ui for StepCheck {
+    fn event(&self, e: Event) {
+        if let (true, Event::Completed { address, .. }) = (self.check, &e) {
+            // A fresh reader: the document with its journal replayed.
+            let reader = LocalBackend::new(self.state_path.clone());
+            if let Err(err) = state_matches_cloud(&reader, &self.cloud) {
+                self.errors
+                    .lock()
+                    .unwrap()
+                    .push(format!("after {address}: {err}"));
+            }
+        }
     }
 }
 
