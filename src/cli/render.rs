@@ -558,7 +558,7 @@ pub fn plan_json(plan: &Plan) -> Json {
                     "actions": c.action.terraform_actions(),
                     "before": before,
                     "after": after,
-                    "after_unknown": c.after_unknown,
+                    "after_unknown": c.after_unknown(),
                     "before_sensitive": before_sensitive,
                     "after_sensitive": after_sensitive,
                     "replace_paths": c.replace_paths.iter().map(|p| json!([p])).collect::<Vec<_>>(),

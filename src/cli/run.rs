@@ -10,6 +10,7 @@ use crate::address::Address;
 use crate::backend::{self, Backend};
 use crate::config::stack::Stack;
 use crate::engine::{self, Action, ApplyOptions, Plan, PlanOptions, Ui};
+use crate::provider::cloud::{AwsCloud, Cloud};
 use crate::provider::{Provider, resource_type};
 use crate::state::State;
 use crate::value::Value;
@@ -62,7 +63,8 @@ pub async fn plan(a: PlanArgs) -> anyhow::Result<i32> {
         provider.read_concurrency = flags.parallelism.max(1);
         let opts = plan_options(&flags, destroy)?;
         let ui = ui_for(flags.json);
-        let plan = engine::plan(&stack, prior, &provider, &opts, ui.as_ref()).await?;
+        let cloud = AwsCloud::shared(Arc::new(provider));
+        let plan = engine::plan(&stack, prior, cloud.as_ref(), &opts, ui.as_ref()).await?;
         print_plan(&plan, flags.json);
         if let Some(path) = &out {
             write_plan_file(path, &plan)?;
@@ -127,7 +129,7 @@ pub async fn import(a: ImportArgs) -> anyhow::Result<i32> {
             addr.resource.name
         );
     }
-    let t = resource_type(&addr.resource.rtype)
+    resource_type(&addr.resource.rtype)
         .ok_or_else(|| anyhow::anyhow!("unsupported type {}", addr.resource.rtype))?;
     let be = open_backend(&dir, &state).await?;
     locked(&be, state.lock, "import", async || {
@@ -138,7 +140,9 @@ pub async fn import(a: ImportArgs) -> anyhow::Result<i32> {
             );
         }
         let provider = configure_provider(&stack).await?;
-        let rs = engine::plan::import_object(t, &provider, &addr, &id)
+        let mut warnings = vec![];
+        let cloud = AwsCloud::shared(Arc::new(provider));
+        let rs = engine::plan::import_object(cloud.as_ref(), &addr, &id, &mut warnings)
             .await?
             .ok_or_else(|| {
                 anyhow::anyhow!(
@@ -146,6 +150,9 @@ pub async fn import(a: ImportArgs) -> anyhow::Result<i32> {
                     addr.resource.rtype
                 )
             })?;
+        for w in &warnings {
+            eprintln!("Warning: {w}");
+        }
         st.upsert(rs);
         be.write_new_serial(&mut st).await?;
         println!(
@@ -231,11 +238,11 @@ async fn plan_and_apply(
         let prior = be.read().await?.unwrap_or_default();
         let mut provider = configure_provider(&stack).await?;
         provider.read_concurrency = flags.parallelism.max(1);
-        let provider = Arc::new(provider);
+        let provider = AwsCloud::shared(Arc::new(provider));
         let opts = plan_options(flags, destroy)?;
         let ui = ui_for(flags.json);
         let had_pending = !prior.pending.is_empty();
-        let plan = engine::plan(&stack, prior, &provider, &opts, ui.as_ref()).await?;
+        let plan = engine::plan(&stack, prior, provider.as_ref(), &opts, ui.as_ref()).await?;
         print_plan(&plan, flags.json);
         if !plan.has_changes() && plan.drift.is_empty() && !had_pending {
             return Ok(0);
@@ -263,7 +270,7 @@ async fn plan_and_apply(
 async fn run_apply(
     plan: Plan,
     stack: Arc<Stack>,
-    provider: Arc<Provider>,
+    provider: Arc<dyn Cloud>,
     be: &Backend,
     flags: &PlanFlags,
     ui: Arc<dyn Ui>,
@@ -382,7 +389,7 @@ async fn apply_saved(path: &Path, flags: &PlanFlags) -> anyhow::Result<i32> {
             plan.refreshed.lineage = current.lineage.clone();
         }
         let stack = Arc::new(stack);
-        let provider = Arc::new(configure_provider(&stack).await?);
+        let provider = AwsCloud::shared(Arc::new(configure_provider(&stack).await?));
         run_apply(plan, stack, provider, &be, flags, ui_for(flags.json)).await
     })
     .await

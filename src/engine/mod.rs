@@ -1,7 +1,7 @@
 //! The engine: plan (refresh + diff) and apply/destroy (the DAG walk).
 //!
-//! It orders and runs operations through the provider's `ResourceType` trait and keeps
-//! state current; it never names an AWS SDK type and never prints: it reports progress
+//! It orders and runs operations through the [`Cloud`](crate::provider::cloud::Cloud)
+//! seam (AWS, or the in-memory fake cloud in tests) and keeps state current; it never names an AWS SDK type and never prints: it reports progress
 //! through [`Ui`] and returns values the CLI renders.
 
 pub mod apply;
@@ -10,6 +10,9 @@ pub mod plan;
 
 pub use apply::{ApplyOptions, ApplyReport, apply};
 pub use plan::{Action, Plan, PlanOptions, ResourceChange, plan};
+
+#[cfg(test)]
+mod tests;
 
 use crate::address::Address;
 

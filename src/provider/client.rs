@@ -79,7 +79,24 @@ pub struct Provider {
     pub iam_retry_budget: Duration,
     /// How long to keep retrying DeleteThingType after deprecation (AWS wants 5 minutes).
     pub thing_type_delete_budget: Duration,
-    warnings: std::sync::Mutex<Vec<String>>,
+}
+
+tokio::task_local! {
+    /// The warnings raised by the provider call running in this task (see [`collect_warnings`]).
+    static WARNINGS: std::cell::RefCell<Vec<String>>;
+}
+
+/// Runs one provider call and returns its output with the warnings it raised, so they
+/// travel with the answer they belong to (as Terraform's provider responses carry their
+/// diagnostics), never through state shared between calls.
+pub async fn collect_warnings<F: std::future::Future>(f: F) -> (F::Output, Vec<String>) {
+    WARNINGS
+        .scope(std::cell::RefCell::new(Vec::new()), async move {
+            let out = f.await;
+            let w = WARNINGS.with(|w| std::mem::take(&mut *w.borrow_mut()));
+            (out, w)
+        })
+        .await
 }
 
 impl Provider {
@@ -172,7 +189,6 @@ impl Provider {
             account: tokio::sync::OnceCell::new(),
             iam_retry_budget: env_secs("THINGFORM_IAM_RETRY_SECS", 120),
             thing_type_delete_budget: env_secs("THINGFORM_THING_TYPE_DELETE_SECS", 420),
-            warnings: Default::default(),
         })
     }
 
@@ -325,28 +341,22 @@ impl Provider {
             .cloned()
     }
 
-    /// Records a warning for the user (shown after the operation).
+    /// Records a warning for the user about the call in progress: it comes back with
+    /// that call's answer (see [`collect_warnings`], which the engine's seam wraps
+    /// around every call). Outside such a scope there is no answer to attach it to, and
+    /// it is dropped.
     pub fn warn(&self, msg: String) {
-        if let Ok(mut w) = self.warnings.lock() {
-            w.push(msg);
-        }
+        let _ = WARNINGS.try_with(|w| w.borrow_mut().push(msg));
     }
 
-    /// Records a warning unless the same one was recorded already.
+    /// Records a warning unless the same one was recorded already in this call.
     pub fn warn_once(&self, msg: String) {
-        if let Ok(mut w) = self.warnings.lock()
-            && !w.contains(&msg)
-        {
-            w.push(msg);
-        }
-    }
-
-    /// Takes the warnings recorded so far.
-    pub fn take_warnings(&self) -> Vec<String> {
-        self.warnings
-            .lock()
-            .map(|mut w| std::mem::take(&mut *w))
-            .unwrap_or_default()
+        let _ = WARNINGS.try_with(|w| {
+            let mut w = w.borrow_mut();
+            if !w.contains(&msg) {
+                w.push(msg);
+            }
+        });
     }
 
     /// Tags to send to AWS: the provider's default_tags overlaid with the resource's own.

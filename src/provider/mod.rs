@@ -2,7 +2,10 @@
 //!
 //! This is the only layer that touches `aws-sdk-*`. It knows nothing about HCL, the
 //! plan or the state file: it receives planned attributes as JSON and returns what AWS
-//! holds, in the same shape.
+//! holds, in the same shape. The engine reaches it only through the [`cloud::Cloud`]
+//! seam: [`cloud::AwsCloud`] dispatches to this registry and a configured [`Provider`]
+//! (each answer carrying the warnings the call raised); [`fake::FakeCloud`] is the
+//! in-memory cloud the engine's tests run against.
 
 pub mod attrs;
 pub mod aws_cloudwatch;
@@ -24,7 +27,9 @@ pub mod aws_sns_topic;
 pub mod aws_sns_topic_subscription;
 pub mod batch;
 pub mod client;
+pub mod cloud;
 pub mod data;
+pub mod fake;
 pub mod iot_common;
 pub mod retry;
 pub mod schema;
