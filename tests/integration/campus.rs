@@ -326,17 +326,7 @@ async fn verify_environment(env: &str) {
 
 #[tokio::test]
 async fn campus_stack_two_environments_side_by_side() {
-    if std::process::Command::new("cargo-lambda")
-        .arg("lambda")
-        .arg("--help")
-        .output()
-        .map(|o| !o.status.success())
-        .unwrap_or(true)
-    {
-        panic!(
-            "cargo-lambda is needed to build the ingest Lambda: run the tests with scripts/test.sh, which installs it"
-        );
-    }
+    require_cargo_lambda("build the ingest Lambda");
     let root = campus_copy();
     let root = root.path();
     let out = thingform(

@@ -151,6 +151,19 @@ pub fn command(args: &[String], cwd: &Path) -> Command {
     c
 }
 
+/// Fails the test, never skips it, when cargo-lambda is not on PATH: scripts/test.sh
+/// installs it (scripts/cargo-lambda.sh prints the directory to put on PATH).
+pub fn require_cargo_lambda(what: &str) {
+    let found = Command::new("cargo-lambda")
+        .args(["lambda", "--help"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "cargo-lambda is needed to {what}: run the tests with scripts/test.sh, which installs it, or put the directory scripts/cargo-lambda.sh prints on PATH"
+    );
+}
+
 /// A new S3 bucket for a remote state backend.
 pub async fn state_bucket() -> String {
     let name = unique("tfstate");

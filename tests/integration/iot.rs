@@ -1,5 +1,6 @@
 //! The IoT device and routing types against moto's IoT and IoT data plane.
 
+use crate::calls::{CallLog, count};
 use crate::harness::*;
 
 fn device_stack(
@@ -802,11 +803,23 @@ resource "aws_iot_provisioning_template" "jitp" {{
 "#,
         assume = assume_role("iot.amazonaws.com")
     ));
-    let out = stack.run(&["apply", "-auto-approve"]);
+    let log = CallLog::start();
+    let out = log.output(&stack, &["apply", "-auto-approve"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not supported by this endpoint"), "{err}");
     assert!(err.contains("CreateProvisioningTemplate"), "{err}");
+    // Bounded by what is counted, not by time: one CreateProvisioningTemplate, sent at
+    // most as often as the SDK's standard retry mode attempts a request (3), and never
+    // re-sent by a retry policy of thingform's own.
+    let calls = log.take();
+    let creates = count(&calls, |m, s| {
+        m == "POST" && s == ["provisioning-templates"]
+    });
+    assert!(
+        (1..=3).contains(&creates),
+        "CreateProvisioningTemplate sent {creates} times: {calls:?}"
+    );
     assert!(
         iam().await.get_role().role_name(&p).send().await.is_ok(),
         "the rest of the stack was applied"
