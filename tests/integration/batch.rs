@@ -35,6 +35,12 @@ fn describe_thing(m: &str, s: &[&str]) -> bool {
 fn list_principal_things(m: &str, s: &[&str]) -> bool {
     m == "GET" && s == ["principals", "things"]
 }
+fn create_thing(m: &str, s: &[&str]) -> bool {
+    m == "POST" && s.len() == 2 && s[0] == "things"
+}
+fn delete_thing(m: &str, s: &[&str]) -> bool {
+    m == "DELETE" && s.len() == 2 && s[0] == "things"
+}
 
 fn outputs(stack: &TestStack) -> serde_json::Value {
     serde_json::from_str(&stack.ok_in(&["output", "-json"])).unwrap()
@@ -158,6 +164,8 @@ async fn a_small_fleet_is_created_and_destroyed_without_read_backs() {
     let log = CallLog::start();
     log.run(&stack, &["apply", "-auto-approve"]);
     let calls = log.take();
+    // The apply went through the proxy (so the zero counts below mean something).
+    assert_eq!(count(&calls, create_thing), 3, "{calls:?}");
     for (what, f) in [
         ("DescribeThing", describe_thing as fn(&str, &[&str]) -> bool),
         ("DescribeCertificate", describe_certificate),
@@ -199,6 +207,7 @@ async fn a_small_fleet_is_created_and_destroyed_without_read_backs() {
     // Without refresh, so that only the deletes' own calls are counted.
     log.run(&stack, &["destroy", "-refresh=false", "-auto-approve"]);
     let calls = log.take();
+    assert_eq!(count(&calls, delete_thing), 3, "{calls:?}");
     for (what, f) in [
         (
             "ListThingPrincipals",
