@@ -225,7 +225,7 @@ async fn a_small_fleet_is_created_and_destroyed_without_read_backs() {
                 .thing_name(format!("{p}-{i}"))
                 .send()
                 .await
-                .is_err(),
+                .not_found(),
             "thing {i} deleted"
         );
     }

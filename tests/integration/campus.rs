@@ -434,7 +434,7 @@ async fn campus_stack_two_environments_side_by_side() {
             .rule_name("dev_campus_ingest")
             .send()
             .await
-            .is_err()
+            .not_found()
     );
     assert!(
         lambda()
@@ -443,7 +443,7 @@ async fn campus_stack_two_environments_side_by_side() {
             .function_name("dev-campus-ingest")
             .send()
             .await
-            .is_err()
+            .not_found()
     );
     assert!(
         dynamodb()
@@ -452,7 +452,7 @@ async fn campus_stack_two_environments_side_by_side() {
             .table_name("dev-campus-readings")
             .send()
             .await
-            .is_err()
+            .not_found()
     );
     assert!(
         s3().await
@@ -460,7 +460,7 @@ async fn campus_stack_two_environments_side_by_side() {
             .bucket("dev-campus-archive-123456789012")
             .send()
             .await
-            .is_err()
+            .not_found()
     );
     assert!(
         iam()
@@ -469,7 +469,7 @@ async fn campus_stack_two_environments_side_by_side() {
             .role_name("dev-campus-ingest")
             .send()
             .await
-            .is_err()
+            .not_found()
     );
     verify_environment("staging").await;
     let out = ok(

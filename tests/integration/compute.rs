@@ -123,7 +123,7 @@ async fn iam_role_policy_and_attachment_full_lifecycle() {
     );
     stack.apply();
     assert!(
-        c.get_role().role_name(&p).send().await.is_err(),
+        c.get_role().role_name(&p).send().await.not_found(),
         "old role deleted"
     );
     assert_eq!(
@@ -138,7 +138,7 @@ async fn iam_role_policy_and_attachment_full_lifecycle() {
     );
 
     stack.destroy();
-    assert!(c.get_role().role_name(&renamed).send().await.is_err());
+    assert!(c.get_role().role_name(&renamed).send().await.not_found());
 }
 
 /// A zip holding one file, made with Python's zipfile (no extra Rust dependency).
@@ -200,8 +200,8 @@ async fn function(name: &str) -> Option<aws_sdk_lambda::types::FunctionConfigura
 }
 
 async fn statements(name: &str) -> Vec<String> {
-    match lambda().await.get_policy().function_name(name).send().await {
-        Ok(p) => {
+    match found(lambda().await.get_policy().function_name(name).send().await) {
+        Some(p) => {
             let doc: serde_json::Value = serde_json::from_str(p.policy().unwrap_or("{}")).unwrap();
             let mut v: Vec<String> = doc["Statement"]
                 .as_array()
@@ -212,7 +212,7 @@ async fn statements(name: &str) -> Vec<String> {
             v.sort();
             v
         }
-        Err(_) => vec![],
+        None => vec![],
     }
 }
 

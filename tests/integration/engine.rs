@@ -310,7 +310,14 @@ async fn import_adopts_an_existing_object_with_a_no_op_plan() {
         changed(&plan)
     );
     stack.destroy();
-    assert!(s3().await.head_bucket().bucket(&name).send().await.is_err());
+    assert!(
+        s3().await
+            .head_bucket()
+            .bucket(&name)
+            .send()
+            .await
+            .not_found()
+    );
 }
 
 #[tokio::test]
@@ -426,6 +433,6 @@ async fn import_works_for_iot_and_iam_objects() {
             .thing_name(&p)
             .send()
             .await
-            .is_err()
+            .not_found()
     );
 }

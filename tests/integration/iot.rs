@@ -58,13 +58,14 @@ output "private_key" {{
 }
 
 async fn cert_status(id: &str) -> Option<String> {
-    let d = iot()
-        .await
-        .describe_certificate()
-        .certificate_id(id)
-        .send()
-        .await
-        .ok()?;
+    let d = found(
+        iot()
+            .await
+            .describe_certificate()
+            .certificate_id(id)
+            .send()
+            .await,
+    )?;
     d.certificate_description()
         .and_then(|c| c.status())
         .map(|s| s.as_str().to_string())
@@ -287,7 +288,7 @@ async fn iot_devices_full_lifecycle() {
             .thing_name(format!("{p}-node-01"))
             .send()
             .await
-            .is_err(),
+            .not_found(),
         "thing gone"
     );
     assert!(
@@ -296,7 +297,7 @@ async fn iot_devices_full_lifecycle() {
             .thing_group_name(format!("{p}-campus"))
             .send()
             .await
-            .is_err(),
+            .not_found(),
         "group gone"
     );
     assert!(
@@ -309,7 +310,7 @@ async fn iot_devices_full_lifecycle() {
             .thing_type_name(format!("{p}-sensor"))
             .send()
             .await
-            .is_err(),
+            .not_found(),
         "thing type gone"
     );
 }
@@ -338,7 +339,12 @@ async fn a_thing_with_principals_attached_outside_the_stack_is_still_deleted() {
         .unwrap();
     stack.destroy();
     assert!(
-        client.describe_thing().thing_name(&p).send().await.is_err(),
+        client
+            .describe_thing()
+            .thing_name(&p)
+            .send()
+            .await
+            .not_found(),
         "thing deleted after detaching its principal"
     );
     let things = client
@@ -490,7 +496,7 @@ async fn iot_policy_versions_are_pruned_and_attachments_follow_their_target() {
 
     stack.destroy();
     assert!(
-        client.get_policy().policy_name(&p).send().await.is_err(),
+        client.get_policy().policy_name(&p).send().await.not_found(),
         "policy and its versions deleted"
     );
 }
@@ -513,13 +519,14 @@ resource "aws_iot_thing_shadow" "config" {{
 }
 
 async fn shadow(thing: &str) -> Option<serde_json::Value> {
-    let out = iotdata()
-        .await
-        .get_thing_shadow()
-        .thing_name(thing)
-        .send()
-        .await
-        .ok()?;
+    let out = found(
+        iotdata()
+            .await
+            .get_thing_shadow()
+            .thing_name(thing)
+            .send()
+            .await,
+    )?;
     serde_json::from_slice(out.payload()?.as_ref()).ok()
 }
 
@@ -595,7 +602,7 @@ async fn shadow_desired_state_is_managed_and_reported_state_is_left_alone() {
             .thing_name(&other)
             .send()
             .await
-            .is_err()
+            .not_found()
     );
 }
 
@@ -756,7 +763,7 @@ async fn topic_rule_full_lifecycle_with_every_action_kind() {
             .rule_name(&rule)
             .send()
             .await
-            .is_err(),
+            .not_found(),
         "old rule gone"
     );
     assert!(
@@ -775,7 +782,7 @@ async fn topic_rule_full_lifecycle_with_every_action_kind() {
             .rule_name(renamed.replace('-', "_"))
             .send()
             .await
-            .is_err()
+            .not_found()
     );
 }
 
