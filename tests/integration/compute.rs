@@ -1,6 +1,7 @@
 //! IAM roles and policies, Lambda functions and permissions, CloudWatch alarms and log
 //! groups, and data sources.
 
+use crate::calls::CallLog;
 use crate::harness::*;
 use std::path::Path;
 
@@ -326,7 +327,8 @@ async fn lambda_with_a_missing_role_fails_fast_with_a_clear_error() {
         "resource \"aws_lambda_function\" \"f\" {{\n  function_name = \"{p}\"\n  role = \"arn:aws:iam::123456789012:role/{p}-nope\"\n  filename = \"fn.zip\"\n  handler = \"bootstrap\"\n  runtime = \"provided.al2023\"\n}}\n"
     ));
     make_zip(&stack.path().join("fn.zip"), "v1");
-    let out = stack.run(&["apply", "-auto-approve"]);
+    let log = CallLog::start();
+    let out = log.output(&stack, &["apply", "-auto-approve"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("does not exist"), "{err}");
@@ -334,6 +336,16 @@ async fn lambda_with_a_missing_role_fails_fast_with_a_clear_error() {
         !err.contains("after") || !err.contains("retries"),
         "not retried as IAM propagation: {err}"
     );
+    // Fails fast, counted: some call went out, and none was repeated (a retry would).
+    let calls = log.take();
+    assert!(!calls.is_empty(), "the apply went through the proxy");
+    for c in &calls {
+        assert_eq!(
+            calls.iter().filter(|x| *x == c).count(),
+            1,
+            "{c} was retried: {calls:?}"
+        );
+    }
 }
 
 #[tokio::test]
