@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: unit tests, the integration tests against a moto server this script
-# installs (pinned, in a venv under ~/.cache/thingform) and starts on 127.0.0.1, then the
+# Runs every test: unit tests, the offline tests (tests/offline: the binary with no
+# emulator, failing if it contacts AWS), the integration tests against a moto server this
+# script installs (pinned, in a venv under ~/.cache/thingform) and starts on 127.0.0.1
+# (tests/integration; cargo-lambda is installed too, and its tests fail without it), then the
 # LocalStack lane (S3, SNS, IAM, CloudWatch, Logs and stacks/campus-lite against
 # LocalStack Community, offline and without Docker) where a Python >= 3.13 exists.
 set -euo pipefail

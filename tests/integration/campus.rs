@@ -326,17 +326,7 @@ async fn verify_environment(env: &str) {
 
 #[tokio::test]
 async fn campus_stack_two_environments_side_by_side() {
-    if std::process::Command::new("cargo-lambda")
-        .arg("lambda")
-        .arg("--help")
-        .output()
-        .map(|o| !o.status.success())
-        .unwrap_or(true)
-    {
-        panic!(
-            "cargo-lambda is needed to build the ingest Lambda: run the tests with scripts/test.sh, which installs it"
-        );
-    }
+    require_cargo_lambda("build the ingest Lambda");
     let root = campus_copy();
     let root = root.path();
     let out = thingform(
@@ -444,7 +434,7 @@ async fn campus_stack_two_environments_side_by_side() {
             .rule_name("dev_campus_ingest")
             .send()
             .await
-            .is_err()
+            .not_found()
     );
     assert!(
         lambda()
@@ -453,7 +443,7 @@ async fn campus_stack_two_environments_side_by_side() {
             .function_name("dev-campus-ingest")
             .send()
             .await
-            .is_err()
+            .not_found()
     );
     assert!(
         dynamodb()
@@ -462,7 +452,7 @@ async fn campus_stack_two_environments_side_by_side() {
             .table_name("dev-campus-readings")
             .send()
             .await
-            .is_err()
+            .not_found()
     );
     assert!(
         s3().await
@@ -470,7 +460,7 @@ async fn campus_stack_two_environments_side_by_side() {
             .bucket("dev-campus-archive-123456789012")
             .send()
             .await
-            .is_err()
+            .not_found()
     );
     assert!(
         iam()
@@ -479,7 +469,7 @@ async fn campus_stack_two_environments_side_by_side() {
             .role_name("dev-campus-ingest")
             .send()
             .await
-            .is_err()
+            .not_found()
     );
     verify_environment("staging").await;
     let out = ok(

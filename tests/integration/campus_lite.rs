@@ -79,7 +79,7 @@ async fn campus_lite_applies_replans_and_destroys() {
             .bucket(&bucket)
             .send()
             .await
-            .is_err()
+            .not_found()
     );
     assert!(
         iam()
@@ -88,7 +88,7 @@ async fn campus_lite_applies_replans_and_destroys() {
             .role_name("prod-campus-ingest")
             .send()
             .await
-            .is_err()
+            .not_found()
     );
 }
 

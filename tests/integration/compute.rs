@@ -1,6 +1,7 @@
 //! IAM roles and policies, Lambda functions and permissions, CloudWatch alarms and log
 //! groups, and data sources.
 
+use crate::calls::CallLog;
 use crate::harness::*;
 use std::path::Path;
 
@@ -123,7 +124,7 @@ async fn iam_role_policy_and_attachment_full_lifecycle() {
     );
     stack.apply();
     assert!(
-        c.get_role().role_name(&p).send().await.is_err(),
+        c.get_role().role_name(&p).send().await.not_found(),
         "old role deleted"
     );
     assert_eq!(
@@ -138,7 +139,7 @@ async fn iam_role_policy_and_attachment_full_lifecycle() {
     );
 
     stack.destroy();
-    assert!(c.get_role().role_name(&renamed).send().await.is_err());
+    assert!(c.get_role().role_name(&renamed).send().await.not_found());
 }
 
 /// A zip holding one file, made with Python's zipfile (no extra Rust dependency).
@@ -200,8 +201,8 @@ async fn function(name: &str) -> Option<aws_sdk_lambda::types::FunctionConfigura
 }
 
 async fn statements(name: &str) -> Vec<String> {
-    match lambda().await.get_policy().function_name(name).send().await {
-        Ok(p) => {
+    match found(lambda().await.get_policy().function_name(name).send().await) {
+        Some(p) => {
             let doc: serde_json::Value = serde_json::from_str(p.policy().unwrap_or("{}")).unwrap();
             let mut v: Vec<String> = doc["Statement"]
                 .as_array()
@@ -212,21 +213,20 @@ async fn statements(name: &str) -> Vec<String> {
             v.sort();
             v
         }
-        Err(_) => vec![],
+        None => vec![],
     }
 }
 
 #[tokio::test]
 async fn lambda_function_and_permissions_full_lifecycle() {
     let p = unique("tffn");
-    if lane() == "localstack" {
-        // LocalStack Community offline (no Docker) leaves new functions Failed and cannot
-        // update or delete them; the Lambda types are tested against moto only.
-        eprintln!(
-            "SKIPPED in the LocalStack lane: offline LocalStack cannot update or delete Lambda functions"
-        );
-        return;
-    }
+    // LocalStack Community offline (no Docker) leaves new functions Failed and cannot
+    // update or delete them: scripts/test.sh runs the Lambda types in the moto lane only.
+    assert_ne!(
+        lane(),
+        "localstack",
+        "the Lambda lifecycle is tested against moto only (offline LocalStack cannot update or delete functions)"
+    );
     let stack = TestStack::new(&lambda_stack(&p, 128, "info", 4));
     make_zip(&stack.path().join("fn.zip"), "v1");
     stack.apply();
@@ -327,7 +327,8 @@ async fn lambda_with_a_missing_role_fails_fast_with_a_clear_error() {
         "resource \"aws_lambda_function\" \"f\" {{\n  function_name = \"{p}\"\n  role = \"arn:aws:iam::123456789012:role/{p}-nope\"\n  filename = \"fn.zip\"\n  handler = \"bootstrap\"\n  runtime = \"provided.al2023\"\n}}\n"
     ));
     make_zip(&stack.path().join("fn.zip"), "v1");
-    let out = stack.run(&["apply", "-auto-approve"]);
+    let log = CallLog::start();
+    let out = log.output(&stack, &["apply", "-auto-approve"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("does not exist"), "{err}");
@@ -335,22 +336,21 @@ async fn lambda_with_a_missing_role_fails_fast_with_a_clear_error() {
         !err.contains("after") || !err.contains("retries"),
         "not retried as IAM propagation: {err}"
     );
+    // Fails fast, counted: some call went out, and none was repeated (a retry would).
+    let calls = log.take();
+    assert!(!calls.is_empty(), "the apply went through the proxy");
+    for c in &calls {
+        assert_eq!(
+            calls.iter().filter(|x| *x == c).count(),
+            1,
+            "{c} was retried: {calls:?}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn lambda_built_from_a_rust_crate_with_cargo_lambda() {
-    if std::process::Command::new("cargo-lambda")
-        .arg("lambda")
-        .arg("--help")
-        .output()
-        .map(|o| !o.status.success())
-        .unwrap_or(true)
-    {
-        eprintln!(
-            "SKIPPED: cargo-lambda is not on PATH (scripts/test.sh installs it with scripts/cargo-lambda.sh)"
-        );
-        return;
-    }
+    require_cargo_lambda("build the tiny Lambda crate");
     let p = unique("tfcl");
     let stack = TestStack::new("");
     let crate_dir = stack.path().join("tiny");

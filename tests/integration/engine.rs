@@ -1,5 +1,6 @@
-//! Engine behaviour across resource types: saved plans, locking, failures, ordering,
-//! crash recovery, count/for_each, targets, errors with locations.
+//! Engine behaviour across resource types: saved plans, failures, ordering, crash
+//! recovery, count/for_each, targets, import. (Locking, errors with locations and the
+//! graph need no AWS: tests/offline.)
 
 use crate::harness::*;
 use serde_json::json;
@@ -114,53 +115,6 @@ async fn saved_plan_is_applied_exactly_and_refused_when_stale() {
         String::from_utf8_lossy(&out.stderr)
     );
     stack.destroy();
-}
-
-#[tokio::test]
-async fn a_held_lock_fails_fast_and_names_the_holder() {
-    let stack = TestStack::new("resource \"aws_sns_topic\" \"t\" {\n  name = \"locked\"\n}\n");
-    let be = thingform::state::local::LocalBackend::new(stack.state_path());
-    let lock = be.lock("apply").expect("take the lock");
-    let out = stack.run(&["plan"]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("the state is locked"), "{err}");
-    assert!(err.contains(&lock.info.id), "lock ID named: {err}");
-    assert!(err.contains("Operation: apply"), "{err}");
-    assert!(err.contains("force-unlock"), "{err}");
-    drop(lock);
-    stack.ok(&["plan"]);
-}
-
-#[tokio::test]
-async fn force_unlock_removes_a_stale_lock_record() {
-    let stack = TestStack::new("resource \"aws_sns_topic\" \"t\" {\n  name = \"x\"\n}\n");
-    let be = thingform::state::local::LocalBackend::new(stack.state_path());
-    let lock = be.lock("apply").unwrap();
-    let id = lock.info.id.clone();
-    std::mem::forget(lock); // as if the process died without cleaning up its record
-    let out = thingform(
-        &[
-            "force-unlock".into(),
-            "wrong-id".into(),
-            stack.path().display().to_string(),
-        ],
-        stack.path(),
-    );
-    assert!(!out.status.success(), "a wrong lock ID is refused");
-    let out = thingform(
-        &[
-            "force-unlock".into(),
-            id,
-            stack.path().display().to_string(),
-        ],
-        stack.path(),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[tokio::test]
@@ -301,36 +255,7 @@ async fn an_interrupted_create_is_found_again_from_the_journal() {
 }
 
 #[tokio::test]
-async fn errors_name_file_line_and_what_to_do() {
-    let stack =
-        TestStack::new("resource \"aws_sns_topic\" \"a\" {\n  name = aws_sns_topic.b.name\n}\n");
-    stack.write("b.tf", "resource \"aws_sns_topic\" \"b\" {\n  display_nam = \"x\"\n  name = aws_sns_topic.a.name\n}\n");
-    let out = stack.run(&["validate"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("Cycle in references"), "{err}");
-    assert!(
-        err.contains("main.tf:1:1") && err.contains("b.tf:1:1"),
-        "both cycle members located: {err}"
-    );
-    assert!(
-        err.contains("b.tf:2:3") && err.contains("Did you mean \"display_name\""),
-        "{err}"
-    );
-
-    let bad = TestStack::new("resource \"aws_sns_topic\" \"a\" {\n  name = \"x\"\n");
-    let out = bad.run(&["plan"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("Invalid HCL syntax") && err.contains("main.tf:"),
-        "{err}"
-    );
-    assert!(!err.contains("panicked"), "{err}");
-}
-
-#[tokio::test]
-async fn detailed_exitcode_and_graph() {
+async fn detailed_exitcode_is_2_with_changes_and_0_without() {
     let name = unique("tf-exit");
     let stack = TestStack::new(&format!(
         "resource \"aws_sns_topic\" \"t\" {{\n  name = \"{name}\"\n}}\nresource \"aws_sns_topic_subscription\" \"s\" {{\n  topic_arn = aws_sns_topic.t.arn\n  protocol = \"email\"\n  endpoint = \"x@example.com\"\n}}\n"
@@ -343,11 +268,6 @@ async fn detailed_exitcode_and_graph() {
     assert_eq!(
         stack.run(&["plan", "-detailed-exitcode"]).status.code(),
         Some(0)
-    );
-    let dot = stack.ok(&["graph"]);
-    assert!(
-        dot.contains("\"aws_sns_topic_subscription.s\" -> \"aws_sns_topic.t\""),
-        "{dot}"
     );
     stack.destroy();
 }
@@ -390,7 +310,14 @@ async fn import_adopts_an_existing_object_with_a_no_op_plan() {
         changed(&plan)
     );
     stack.destroy();
-    assert!(s3().await.head_bucket().bucket(&name).send().await.is_err());
+    assert!(
+        s3().await
+            .head_bucket()
+            .bucket(&name)
+            .send()
+            .await
+            .not_found()
+    );
 }
 
 #[tokio::test]
@@ -506,6 +433,6 @@ async fn import_works_for_iot_and_iam_objects() {
             .thing_name(&p)
             .send()
             .await
-            .is_err()
+            .not_found()
     );
 }

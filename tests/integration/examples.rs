@@ -46,7 +46,7 @@ async fn minimal_example_writes_a_rule_to_dynamodb() {
             .rule_name(&rule)
             .send()
             .await
-            .is_err()
+            .not_found()
     );
 }
 

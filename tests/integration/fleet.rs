@@ -76,15 +76,16 @@ async fn policy_targets(policy: &str) -> Option<BTreeSet<String>> {
     let mut out = BTreeSet::new();
     let mut marker = None;
     loop {
-        let page = iot()
-            .await
-            .list_targets_for_policy()
-            .policy_name(policy)
-            .set_marker(marker)
-            .page_size(250)
-            .send()
-            .await
-            .ok()?;
+        let page = found(
+            iot()
+                .await
+                .list_targets_for_policy()
+                .policy_name(policy)
+                .set_marker(marker)
+                .page_size(250)
+                .send()
+                .await,
+        )?;
         out.extend(page.targets().iter().cloned());
         marker = page.next_marker().map(str::to_string);
         if marker.is_none() {

@@ -3,7 +3,11 @@
 //! user would run it. Verification goes through the AWS SDK, never through thingform's
 //! state file.
 
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::Value as Json;
+use std::fmt::Debug;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -149,6 +153,52 @@ pub fn command(args: &[String], cwd: &Path) -> Command {
         .env("THINGFORM_POLL_INTERVAL_MS", "50")
         .env_remove("AWS_PROFILE");
     c
+}
+
+/// Fails the test, never skips it, when cargo-lambda is not on PATH: scripts/test.sh
+/// installs it (scripts/cargo-lambda.sh prints the directory to put on PATH).
+pub fn require_cargo_lambda(what: &str) {
+    let found = Command::new("cargo-lambda")
+        .args(["lambda", "--help"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "cargo-lambda is needed to {what}: run the tests with scripts/test.sh, which installs it, or put the directory scripts/cargo-lambda.sh prints on PATH"
+    );
+}
+
+/// `Some(value)`, or `None` when AWS answers that the object does not exist (HTTP 404,
+/// or a `NotFound` / `NoSuch...` error code). Any other error fails the test, so an
+/// object is never taken for deleted because the emulator could not be asked.
+pub fn found<T, E: ProvideErrorMetadata + Debug>(
+    r: Result<T, SdkError<E, HttpResponse>>,
+) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(SdkError::ServiceError(se))
+            if se.raw().status().as_u16() == 404
+                || se
+                    .err()
+                    .code()
+                    .is_some_and(|c| c.contains("NotFound") || c.contains("NoSuch")) =>
+        {
+            None
+        }
+        Err(e) => panic!("expected the object or a not-found answer, got {e:?}"),
+    }
+}
+
+/// `.not_found()` on an SDK call's result: true when the object does not exist, false
+/// when it does; any other error fails the test (see [`found`]).
+pub trait NotFound {
+    fn not_found(self) -> bool;
+}
+
+impl<T, E: ProvideErrorMetadata + Debug> NotFound for Result<T, SdkError<E, HttpResponse>> {
+    fn not_found(self) -> bool {
+        found(self).is_none()
+    }
 }
 
 /// A new S3 bucket for a remote state backend.

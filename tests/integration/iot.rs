@@ -1,5 +1,6 @@
 //! The IoT device and routing types against moto's IoT and IoT data plane.
 
+use crate::calls::{CallLog, count};
 use crate::harness::*;
 
 fn device_stack(
@@ -57,13 +58,14 @@ output "private_key" {{
 }
 
 async fn cert_status(id: &str) -> Option<String> {
-    let d = iot()
-        .await
-        .describe_certificate()
-        .certificate_id(id)
-        .send()
-        .await
-        .ok()?;
+    let d = found(
+        iot()
+            .await
+            .describe_certificate()
+            .certificate_id(id)
+            .send()
+            .await,
+    )?;
     d.certificate_description()
         .and_then(|c| c.status())
         .map(|s| s.as_str().to_string())
@@ -286,7 +288,7 @@ async fn iot_devices_full_lifecycle() {
             .thing_name(format!("{p}-node-01"))
             .send()
             .await
-            .is_err(),
+            .not_found(),
         "thing gone"
     );
     assert!(
@@ -295,7 +297,7 @@ async fn iot_devices_full_lifecycle() {
             .thing_group_name(format!("{p}-campus"))
             .send()
             .await
-            .is_err(),
+            .not_found(),
         "group gone"
     );
     assert!(
@@ -308,7 +310,7 @@ async fn iot_devices_full_lifecycle() {
             .thing_type_name(format!("{p}-sensor"))
             .send()
             .await
-            .is_err(),
+            .not_found(),
         "thing type gone"
     );
 }
@@ -337,7 +339,12 @@ async fn a_thing_with_principals_attached_outside_the_stack_is_still_deleted() {
         .unwrap();
     stack.destroy();
     assert!(
-        client.describe_thing().thing_name(&p).send().await.is_err(),
+        client
+            .describe_thing()
+            .thing_name(&p)
+            .send()
+            .await
+            .not_found(),
         "thing deleted after detaching its principal"
     );
     let things = client
@@ -489,7 +496,7 @@ async fn iot_policy_versions_are_pruned_and_attachments_follow_their_target() {
 
     stack.destroy();
     assert!(
-        client.get_policy().policy_name(&p).send().await.is_err(),
+        client.get_policy().policy_name(&p).send().await.not_found(),
         "policy and its versions deleted"
     );
 }
@@ -512,13 +519,14 @@ resource "aws_iot_thing_shadow" "config" {{
 }
 
 async fn shadow(thing: &str) -> Option<serde_json::Value> {
-    let out = iotdata()
-        .await
-        .get_thing_shadow()
-        .thing_name(thing)
-        .send()
-        .await
-        .ok()?;
+    let out = found(
+        iotdata()
+            .await
+            .get_thing_shadow()
+            .thing_name(thing)
+            .send()
+            .await,
+    )?;
     serde_json::from_slice(out.payload()?.as_ref()).ok()
 }
 
@@ -594,7 +602,7 @@ async fn shadow_desired_state_is_managed_and_reported_state_is_left_alone() {
             .thing_name(&other)
             .send()
             .await
-            .is_err()
+            .not_found()
     );
 }
 
@@ -755,7 +763,7 @@ async fn topic_rule_full_lifecycle_with_every_action_kind() {
             .rule_name(&rule)
             .send()
             .await
-            .is_err(),
+            .not_found(),
         "old rule gone"
     );
     assert!(
@@ -774,7 +782,7 @@ async fn topic_rule_full_lifecycle_with_every_action_kind() {
             .rule_name(renamed.replace('-', "_"))
             .send()
             .await
-            .is_err()
+            .not_found()
     );
 }
 
@@ -802,11 +810,23 @@ resource "aws_iot_provisioning_template" "jitp" {{
 "#,
         assume = assume_role("iot.amazonaws.com")
     ));
-    let out = stack.run(&["apply", "-auto-approve"]);
+    let log = CallLog::start();
+    let out = log.output(&stack, &["apply", "-auto-approve"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not supported by this endpoint"), "{err}");
     assert!(err.contains("CreateProvisioningTemplate"), "{err}");
+    // Bounded by what is counted, not by time: one CreateProvisioningTemplate, sent at
+    // most as often as the SDK's standard retry mode attempts a request (3), and never
+    // re-sent by a retry policy of thingform's own.
+    let calls = log.take();
+    let creates = count(&calls, |m, s| {
+        m == "POST" && s == ["provisioning-templates"]
+    });
+    assert!(
+        (1..=3).contains(&creates),
+        "CreateProvisioningTemplate sent {creates} times: {calls:?}"
+    );
     assert!(
         iam().await.get_role().role_name(&p).send().await.is_ok(),
         "the rest of the stack was applied"

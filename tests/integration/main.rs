@@ -1,6 +1,7 @@
 //! Integration tests against the moto server over HTTP. One binary for all of them (each
 //! test binary links the AWS SDKs).
 
+mod calls;
 mod harness;
 
 mod batch;

@@ -7,8 +7,8 @@ async fn bucket_exists(name: &str) -> bool {
 }
 
 async fn bucket_tags(name: &str) -> Vec<(String, String)> {
-    match s3().await.get_bucket_tagging().bucket(name).send().await {
-        Ok(t) => {
+    match found(s3().await.get_bucket_tagging().bucket(name).send().await) {
+        Some(t) => {
             let mut v: Vec<_> = t
                 .tag_set()
                 .iter()
@@ -17,7 +17,7 @@ async fn bucket_tags(name: &str) -> Vec<(String, String)> {
             v.sort();
             v
         }
-        Err(_) => vec![],
+        None => vec![],
     }
 }
 
@@ -154,15 +154,15 @@ resource "aws_s3_bucket_versioning" "v" {{
 /// version id, a Suspended one gives "null". (moto's GetBucketVersioning answer has a
 /// non-standard XML root the SDK cannot parse, so behaviour is checked instead.)
 async fn versioning_status(bucket: &str) -> Option<String> {
-    let out = s3()
-        .await
-        .put_object()
-        .bucket(bucket)
-        .key("probe")
-        .body(b"x".to_vec().into())
-        .send()
-        .await
-        .ok()?;
+    let out = found(
+        s3().await
+            .put_object()
+            .bucket(bucket)
+            .key("probe")
+            .body(b"x".to_vec().into())
+            .send()
+            .await,
+    )?;
     Some(match out.version_id() {
         Some(v) if v != "null" => "Enabled".to_string(),
         _ => "Suspended".to_string(),
@@ -205,11 +205,11 @@ async fn s3_bucket_versioning_full_lifecycle() {
     stack.destroy();
     // Destroying versioning suspends it (S3 cannot un-version a bucket); the buckets go too.
     assert!(
-        s3().await.head_bucket().bucket(&b).send().await.is_err(),
+        s3().await.head_bucket().bucket(&b).send().await.not_found(),
         "bucket b destroyed"
     );
     assert!(
-        s3().await.head_bucket().bucket(&a).send().await.is_err(),
+        s3().await.head_bucket().bucket(&a).send().await.not_found(),
         "bucket a destroyed"
     );
 }
@@ -331,5 +331,5 @@ async fn s3_bucket_lifecycle_configuration_full_lifecycle() {
     );
 
     stack.destroy();
-    assert!(s3().await.head_bucket().bucket(&b).send().await.is_err());
+    assert!(s3().await.head_bucket().bucket(&b).send().await.not_found());
 }

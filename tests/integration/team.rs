@@ -10,14 +10,7 @@ fn s3_backend(bucket: &str, extra: &str) -> String {
 }
 
 async fn remote_state(bucket: &str, key: &str) -> Option<serde_json::Value> {
-    let o = s3()
-        .await
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .ok()?;
+    let o = found(s3().await.get_object().bucket(bucket).key(key).send().await)?;
     serde_json::from_slice(&o.body.collect().await.unwrap().into_bytes()).ok()
 }
 
@@ -87,7 +80,7 @@ async fn two_concurrent_applies_on_one_s3_backend_exactly_one_proceeds() {
             .key("campus/terraform.tfstate.tflock")
             .send()
             .await
-            .is_err(),
+            .not_found(),
         "lock released"
     );
     // The second checkout sees the first one's work: nothing to do.

@@ -1,0 +1,259 @@
+//! Scopes and instances: the base scope, locals, count/for_each expansion, and one
+//! instance's value against its schema.
+
+use super::{Expansion, Instances, Node, Stack, eval_block, schema_for};
+use crate::address::{InstanceKey, Mode, ResourceId};
+use crate::config::ResourceConfig;
+use crate::config::eval::Scope;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::provider;
+use crate::value::Value;
+use std::collections::BTreeMap;
+
+impl Stack {
+    /// `var`, `path` and `terraform` roots.
+    pub fn base_scope(&self) -> Scope {
+        let mut s = Scope::new(self.module.dir.clone());
+        s.roots.insert("var".into(), Value::Map(self.vars.clone()));
+        let dir = self.module.dir.display().to_string();
+        let cwd = std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default();
+        s.roots.insert(
+            "path".into(),
+            Value::Map(
+                [
+                    ("module".to_string(), Value::String(dir.clone())),
+                    ("root".into(), Value::String(dir)),
+                    ("cwd".into(), Value::String(cwd)),
+                ]
+                .into(),
+            ),
+        );
+        let ws = Value::Map(
+            [(
+                "workspace".to_string(),
+                Value::String(self.workspace.clone()),
+            )]
+            .into(),
+        );
+        s.roots.insert("terraform".into(), ws.clone());
+        s.roots.insert("thingform".into(), ws);
+        s
+    }
+
+    /// Sets the value of a resource's instances in `scope`.
+    pub fn set_resource(scope: &mut Scope, id: &ResourceId, v: Value) {
+        match id.mode {
+            Mode::Managed => {
+                scope.root_map(&id.rtype).insert(id.name.clone(), v);
+            }
+            Mode::Data => {
+                let data = scope.root_map("data");
+                let t = data
+                    .entry(id.rtype.clone())
+                    .or_insert_with(|| Value::Map(BTreeMap::new()));
+                if let Value::Map(m) = t {
+                    m.insert(id.name.clone(), v);
+                }
+            }
+        }
+    }
+
+    pub fn eval_local(&self, scope: &mut Scope, name: &str) -> Result<(), Diagnostic> {
+        let attr = &self.module.locals[name];
+        let v = scope.eval(&attr.expr).map_err(|e| {
+            Diagnostic::error(
+                "Invalid local value",
+                format!("local.{name}: {e}"),
+                Some(&attr.loc),
+            )
+        })?;
+        scope.root_map("local").insert(name.to_string(), v);
+        Ok(())
+    }
+
+    /// Evaluates every local in order, with whatever resource values `scope` holds.
+    pub fn eval_locals(&self, scope: &mut Scope) -> Result<(), Diagnostic> {
+        scope.root_map("local");
+        for n in self.order() {
+            if let Node::Local(l) = n {
+                self.eval_local(scope, &l)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The instances `count` or `for_each` produce. Their value must be known at plan time.
+    pub fn expand(&self, rc: &ResourceConfig, scope: &Scope) -> Result<Vec<Expansion>, Diagnostic> {
+        if let Some(c) = &rc.count {
+            let v = scope
+                .eval(&c.expr)
+                .map_err(|e| Diagnostic::error("Invalid count argument", e, Some(&c.loc)))?;
+            let n = match v {
+                Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => n as i64,
+                Value::Unknown => {
+                    return Err(Diagnostic::error(
+                        "Invalid count argument",
+                        "The count value depends on resource attributes that cannot be determined until apply. Use a variable or a literal, or apply the resources it depends on first with -target.",
+                        Some(&c.loc),
+                    ));
+                }
+                other => {
+                    return Err(Diagnostic::error(
+                        "Invalid count argument",
+                        format!("count must be a whole number >= 0, got {other}"),
+                        Some(&c.loc),
+                    ));
+                }
+            };
+            return Ok((0..n)
+                .map(|i| Expansion {
+                    key: Some(InstanceKey::Int(i)),
+                    each: Some((Value::Number(i as f64), Value::Null)),
+                })
+                .collect());
+        }
+        if let Some(fe) = &rc.for_each {
+            let v = scope
+                .eval(&fe.expr)
+                .map_err(|e| Diagnostic::error("Invalid for_each argument", e, Some(&fe.loc)))?;
+            if v.has_unknown() {
+                return Err(Diagnostic::error(
+                    "Invalid for_each argument",
+                    "The for_each value depends on resource attributes that cannot be determined until apply. Use a map or set of strings built from variables.",
+                    Some(&fe.loc),
+                ));
+            }
+            let pairs: Vec<(String, Value)> = match v {
+                Value::Map(m) => m.into_iter().collect(),
+                Value::List(l) => {
+                    let mut out = vec![];
+                    for item in l {
+                        match item {
+                            Value::String(s) => out.push((s.clone(), Value::String(s))),
+                            other => {
+                                return Err(Diagnostic::error(
+                                    "Invalid for_each argument",
+                                    format!(
+                                        "for_each over a set needs strings, got a {}; use toset([...]) of strings or a map",
+                                        other.type_name()
+                                    ),
+                                    Some(&fe.loc),
+                                ));
+                            }
+                        }
+                    }
+                    out.sort_by(|a, b| a.0.cmp(&b.0));
+                    out.dedup_by(|a, b| a.0 == b.0);
+                    out
+                }
+                other => {
+                    return Err(Diagnostic::error(
+                        "Invalid for_each argument",
+                        format!(
+                            "for_each needs a map or a set of strings, got {}",
+                            other.type_name()
+                        ),
+                        Some(&fe.loc),
+                    ));
+                }
+            };
+            return Ok(pairs
+                .into_iter()
+                .map(|(k, v)| Expansion {
+                    key: Some(InstanceKey::Str(k.clone())),
+                    each: Some((Value::String(k), v)),
+                })
+                .collect());
+        }
+        Ok(vec![Expansion {
+            key: None,
+            each: None,
+        }])
+    }
+
+    /// An empty container of the right shape for a resource's instances.
+    pub fn empty_instances(rc: &ResourceConfig) -> Instances {
+        if rc.count.is_some() {
+            Instances::Count(vec![])
+        } else if rc.for_each.is_some() {
+            Instances::ForEach(BTreeMap::new())
+        } else {
+            Instances::Single(Value::Null)
+        }
+    }
+
+    /// Evaluates one instance's body against its schema: the configuration value, with
+    /// defaults applied, types converted, sets sorted and JSON documents canonical.
+    pub fn eval_instance(
+        &self,
+        rc: &ResourceConfig,
+        exp: &Expansion,
+        scope: &mut Scope,
+    ) -> Result<Value, Diagnostics> {
+        let schema = schema_for(&rc.id).ok_or_else(|| {
+            Diagnostics::from(Diagnostic::error(
+                "Unsupported resource type",
+                rc.id.rtype.clone(),
+                Some(&rc.loc),
+            ))
+        })?;
+        // `count` / `each` are bound for this instance only (no copy of the scope: it
+        // holds every instance evaluated so far).
+        let bound = exp.each.as_ref().map(|(k, v)| {
+            if rc.count.is_some() {
+                (
+                    "count",
+                    Value::Map([("index".to_string(), k.clone())].into()),
+                )
+            } else {
+                (
+                    "each",
+                    Value::Map(
+                        [
+                            ("key".to_string(), k.clone()),
+                            ("value".to_string(), v.clone()),
+                        ]
+                        .into(),
+                    ),
+                )
+            }
+        });
+        let mut diags = Diagnostics::default();
+        let what = format!("{}", rc.id);
+        let v = match bound {
+            Some((name, value)) => scope.with_root(name, value, |s| {
+                eval_block(s, &rc.body, schema, &what, &mut diags)
+            }),
+            None => eval_block(scope, &rc.body, schema, &what, &mut diags),
+        };
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok(v)
+        }
+    }
+
+    /// The provider block's value (`{}` when there is none).
+    pub fn provider_config(&self, scope: &Scope) -> Result<Value, Diagnostics> {
+        match &self.module.provider {
+            None => Ok(Value::Map(BTreeMap::new())),
+            Some(p) => {
+                let mut diags = Diagnostics::default();
+                let v = eval_block(
+                    &mut scope.clone(),
+                    p,
+                    &provider::provider_schema(),
+                    "provider \"aws\"",
+                    &mut diags,
+                );
+                if diags.has_errors() {
+                    Err(diags)
+                } else {
+                    Ok(v)
+                }
+            }
+        }
+    }
+}
