@@ -8,6 +8,7 @@ use super::attrs::{
     Attrs, blocks, bool_of, i64_of, map_json, obj, req_str, str_of, string_list, string_map,
 };
 use super::client::{Provider, aws_error};
+use super::not_found::{Service, gone};
 use super::schema::{
     Block, Schema, boolean, list, number, out, single, string, string_map as map_attr, string_set,
 };
@@ -790,17 +791,15 @@ impl ResourceType for LogGroup {
             ));
             return Ok(());
         }
-        match p
-            .logs()
-            .delete_log_group()
-            .log_group_name(name)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(()),
-            Err(e) => Err(aws_error("DeleteLogGroup", e)),
-        }
+        gone(
+            Service::Logs,
+            "DeleteLogGroup",
+            p.logs()
+                .delete_log_group()
+                .log_group_name(name)
+                .send()
+                .await,
+        )
     }
 
     async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {

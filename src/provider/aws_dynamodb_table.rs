@@ -10,6 +10,7 @@ use super::attrs::{
     Attrs, block, blocks, bool_of, i64_of, map_json, obj, req_str, str_of, string_list, string_map,
 };
 use super::client::{Provider, aws_error};
+use super::not_found::{Service, absent, is_not_found};
 use super::schema::{
     Block, Schema, boolean, list, number, out, single, string, string_map as map_attr, string_set,
 };
@@ -294,10 +295,13 @@ impl ResourceType for DynamoDbTable {
         let name = str_of(prior, "name")
             .or_else(|| str_of(prior, "id"))
             .ok_or_else(|| anyhow::anyhow!("table has no name"))?;
-        let t = match p.dynamodb().describe_table().table_name(name).send().await {
-            Ok(t) => t,
-            Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(None),
-            Err(e) => return Err(aws_error("DescribeTable", e)),
+        let Some(t) = absent(
+            Service::DynamoDb,
+            "DescribeTable",
+            p.dynamodb().describe_table().table_name(name).send().await,
+        )?
+        else {
+            return Ok(None);
         };
         let Some(t) = t.table() else { return Ok(None) };
         let arn = t.table_arn().unwrap_or_default().to_string();
@@ -748,13 +752,13 @@ impl ResourceType for DynamoDbTable {
         let name = req_str(prior, "name")?;
         match p.dynamodb().delete_table().table_name(name).send().await {
             Ok(_) => {}
-            Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(()),
+            Err(e) if is_not_found(Service::DynamoDb, &e) => return Ok(()),
             Err(e) => return Err(aws_error("DeleteTable", e)),
         }
         let deadline = Instant::now() + Duration::from_secs(600);
         loop {
             match p.dynamodb().describe_table().table_name(name).send().await {
-                Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(()),
+                Err(e) if is_not_found(Service::DynamoDb, &e) => return Ok(()),
                 Err(e) => return Err(aws_error("DescribeTable", e)),
                 Ok(_) if Instant::now() > deadline => {
                     anyhow::bail!("table {name} was still being deleted after 10 minutes")

@@ -6,6 +6,7 @@ use super::attrs::{
     Attrs, bool_of, canonical_json, i64_of, map_json, obj, req_str, str_of, string_map,
 };
 use super::client::{Provider, aws_error};
+use super::not_found::{Service, absent, gone, is_not_found};
 use super::retry::url_decode;
 use super::schema::{
     Block, Schema, boolean, json as json_attr, number, out, string, string_map as map_attr,
@@ -15,10 +16,6 @@ use aws_sdk_iam::types::Tag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
-
-fn no_such<E: ProvideErrorMetadata>(e: &E) -> bool {
-    e.code() == Some("NoSuchEntity")
-}
 
 pub struct IamRole {
     schema: Schema,
@@ -80,10 +77,13 @@ impl ResourceType for IamRole {
         let name = str_of(prior, "name")
             .or_else(|| str_of(prior, "id"))
             .ok_or_else(|| anyhow::anyhow!("role has no name"))?;
-        let out = match p.iam().get_role().role_name(name).send().await {
-            Ok(o) => o,
-            Err(e) if no_such(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("GetRole", e)),
+        let Some(out) = absent(
+            Service::Iam,
+            "GetRole",
+            p.iam().get_role().role_name(name).send().await,
+        )?
+        else {
+            return Ok(None);
         };
         let Some(r) = out.role() else { return Ok(None) };
         let live: BTreeMap<String, String> = r
@@ -271,7 +271,7 @@ impl ResourceType for IamRole {
         }
         match p.iam().delete_role().role_name(name).send().await {
             Ok(_) => Ok(()),
-            Err(e) if no_such(&e) => Ok(()),
+            Err(e) if is_not_found(Service::Iam, &e) => Ok(()),
             Err(e) if e.code() == Some("DeleteConflict") => Err(anyhow::anyhow!(
                 "IAM role {name} still has policies attached outside this stack; detach them or set force_detach_policies = true"
             )),
@@ -326,17 +326,18 @@ impl ResourceType for IamRolePolicy {
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
         let (role, name) = (req_str(prior, "role")?, req_str(prior, "name")?);
-        let out = match p
-            .iam()
-            .get_role_policy()
-            .role_name(role)
-            .policy_name(name)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if no_such(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("GetRolePolicy", e)),
+        let Some(out) = absent(
+            Service::Iam,
+            "GetRolePolicy",
+            p.iam()
+                .get_role_policy()
+                .role_name(role)
+                .policy_name(name)
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         Ok(Some(obj([
             ("id", json!(format!("{role}:{name}"))),
@@ -372,18 +373,16 @@ impl ResourceType for IamRolePolicy {
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
         let (role, name) = (req_str(prior, "role")?, req_str(prior, "name")?);
-        match p
-            .iam()
-            .delete_role_policy()
-            .role_name(role)
-            .policy_name(name)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if no_such(&e) => Ok(()),
-            Err(e) => Err(aws_error("DeleteRolePolicy", e)),
-        }
+        gone(
+            Service::Iam,
+            "DeleteRolePolicy",
+            p.iam()
+                .delete_role_policy()
+                .role_name(role)
+                .policy_name(name)
+                .send()
+                .await,
+        )
     }
 }
 
@@ -445,7 +444,7 @@ impl IamRolePolicyAttachment {
                             .filter_map(|a| a.policy_arn().map(str::to_string))
                             .collect::<std::collections::HashSet<String>>(),
                     )),
-                    Err(e) if no_such(&e) => Ok(None),
+                    Err(e) if is_not_found(Service::Iam, &e) => Ok(None),
                     Err(e) => Err(aws_error("ListAttachedRolePolicies", e)),
                 }
             })
@@ -485,16 +484,17 @@ impl ResourceType for IamRolePolicyAttachment {
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
         let (role, arn) = (req_str(prior, "role")?, req_str(prior, "policy_arn")?);
-        let out = match p
-            .iam()
-            .list_attached_role_policies()
-            .role_name(role)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if no_such(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("ListAttachedRolePolicies", e)),
+        let Some(out) = absent(
+            Service::Iam,
+            "ListAttachedRolePolicies",
+            p.iam()
+                .list_attached_role_policies()
+                .role_name(role)
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         if !out
             .attached_policies()
@@ -543,17 +543,15 @@ impl ResourceType for IamRolePolicyAttachment {
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
         let (role, arn) = (req_str(prior, "role")?, req_str(prior, "policy_arn")?);
-        match p
-            .iam()
-            .detach_role_policy()
-            .role_name(role)
-            .policy_arn(arn)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if no_such(&e) => Ok(()),
-            Err(e) => Err(aws_error("DetachRolePolicy", e)),
-        }
+        gone(
+            Service::Iam,
+            "DetachRolePolicy",
+            p.iam()
+                .detach_role_policy()
+                .role_name(role)
+                .policy_arn(arn)
+                .send()
+                .await,
+        )
     }
 }

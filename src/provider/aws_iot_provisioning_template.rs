@@ -4,7 +4,8 @@
 use super::ResourceType;
 use super::attrs::{Attrs, block, bool_of, canonical_json, obj, req_str, str_of};
 use super::client::{Provider, aws_error};
-use super::iot_common::{not_found, read_tags, tag_list, update_tags};
+use super::iot_common::{read_tags, tag_list, update_tags};
+use super::not_found::{Service, absent, gone};
 use super::schema::{
     Block, Schema, boolean, json as json_attr, out, single, string, string_map as map_attr,
 };
@@ -74,16 +75,17 @@ impl ResourceType for IotProvisioningTemplate {
         let name = str_of(prior, "name")
             .or_else(|| str_of(prior, "id"))
             .ok_or_else(|| anyhow::anyhow!("template has no name"))?;
-        let t = match p
-            .iot()
-            .describe_provisioning_template()
-            .template_name(name)
-            .send()
-            .await
-        {
-            Ok(t) => t,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("DescribeProvisioningTemplate", e)),
+        let Some(t) = absent(
+            Service::Iot,
+            "DescribeProvisioningTemplate",
+            p.iot()
+                .describe_provisioning_template()
+                .template_name(name)
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         let arn = t.template_arn().unwrap_or_default().to_string();
         let mut a = Attrs::new();
@@ -200,16 +202,14 @@ impl ResourceType for IotProvisioningTemplate {
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
         let name = req_str(prior, "name")?;
-        match p
-            .iot()
-            .delete_provisioning_template()
-            .template_name(name)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if not_found(&e) => Ok(()),
-            Err(e) => Err(aws_error("DeleteProvisioningTemplate", e)),
-        }
+        gone(
+            Service::Iot,
+            "DeleteProvisioningTemplate",
+            p.iot()
+                .delete_provisioning_template()
+                .template_name(name)
+                .send()
+                .await,
+        )
     }
 }

@@ -4,7 +4,7 @@
 use super::ResourceType;
 use super::attrs::{Attrs, obj, req_str, str_of, string_map};
 use super::client::{Provider, aws_error, error_code};
-use super::iot_common::not_found;
+use super::not_found::{Service, absent, gone, is_not_found};
 use super::schema::{Block, Schema, number, out, string, string_map as map_attr};
 use async_trait::async_trait;
 use aws_sdk_iot::types::AttributePayload;
@@ -136,10 +136,13 @@ impl ResourceType for IotThing {
         let name = str_of(prior, "name")
             .or_else(|| str_of(prior, "id"))
             .ok_or_else(|| anyhow::anyhow!("thing has no name"))?;
-        let t = match p.iot().describe_thing().thing_name(name).send().await {
-            Ok(t) => t,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("DescribeThing", e)),
+        let Some(t) = absent(
+            Service::Iot,
+            "DescribeThing",
+            p.iot().describe_thing().thing_name(name).send().await,
+        )?
+        else {
+            return Ok(None);
         };
         let attributes: std::collections::BTreeMap<String, String> = t
             .attributes()
@@ -217,7 +220,7 @@ impl ResourceType for IotThing {
         // and only then are they listed and detached.
         match p.iot().delete_thing().thing_name(name).send().await {
             Ok(_) => return Ok(()),
-            Err(e) if not_found(&e) => return Ok(()),
+            Err(e) if is_not_found(Service::Iot, &e) => return Ok(()),
             Err(e) if error_code(&e) == Some("InvalidRequestException") => {}
             Err(e) => return Err(aws_error("DeleteThing", e)),
         }
@@ -229,7 +232,7 @@ impl ResourceType for IotThing {
             .await
         {
             Ok(out) => out.principals().to_vec(),
-            Err(e) if not_found(&e) => return Ok(()),
+            Err(e) if is_not_found(Service::Iot, &e) => return Ok(()),
             Err(e) => return Err(aws_error("ListThingPrincipals", e)),
         };
         for principal in principals {
@@ -241,11 +244,11 @@ impl ResourceType for IotThing {
                 .await
                 .map_err(|e| aws_error("DetachThingPrincipal", e))?;
         }
-        match p.iot().delete_thing().thing_name(name).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if not_found(&e) => Ok(()),
-            Err(e) => Err(aws_error("DeleteThing", e)),
-        }
+        gone(
+            Service::Iot,
+            "DeleteThing",
+            p.iot().delete_thing().thing_name(name).send().await,
+        )
     }
 
     async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {

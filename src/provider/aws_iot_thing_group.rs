@@ -4,7 +4,8 @@ use super::ResourceType;
 use super::attrs::{Attrs, block, blocks, bool_of, obj, req_str, str_of, string_map};
 use super::batch;
 use super::client::{Provider, aws_error};
-use super::iot_common::{not_found, read_tags, tag_list, update_tags};
+use super::iot_common::{read_tags, tag_list, update_tags};
+use super::not_found::{Service, absent, gone};
 use super::schema::{Block, Schema, boolean, number, out, single, string, string_map as map_attr};
 use async_trait::async_trait;
 use aws_sdk_iot::types::{AttributePayload, ThingGroupProperties};
@@ -76,16 +77,17 @@ impl ResourceType for IotThingGroup {
         let name = str_of(prior, "name")
             .or_else(|| str_of(prior, "id"))
             .ok_or_else(|| anyhow::anyhow!("thing group has no name"))?;
-        let g = match p
-            .iot()
-            .describe_thing_group()
-            .thing_group_name(name)
-            .send()
-            .await
-        {
-            Ok(g) => g,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("DescribeThingGroup", e)),
+        let Some(g) = absent(
+            Service::Iot,
+            "DescribeThingGroup",
+            p.iot()
+                .describe_thing_group()
+                .thing_group_name(name)
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         let arn = g.thing_group_arn().unwrap_or_default().to_string();
         let props = g.thing_group_properties();
@@ -162,17 +164,15 @@ impl ResourceType for IotThingGroup {
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
         let name = req_str(prior, "name")?;
-        match p
-            .iot()
-            .delete_thing_group()
-            .thing_group_name(name)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if not_found(&e) => Ok(()),
-            Err(e) => Err(aws_error("DeleteThingGroup", e)),
-        }
+        gone(
+            Service::Iot,
+            "DeleteThingGroup",
+            p.iot()
+                .delete_thing_group()
+                .thing_group_name(name)
+                .send()
+                .await,
+        )
     }
 
     async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
@@ -232,18 +232,19 @@ async fn members_of_group(
     let mut token: Option<String> = None;
     let mut pages = 0;
     while found.len() < wanted.len() && pages < budget {
-        let page = match p
-            .iot()
-            .list_things_in_thing_group()
-            .thing_group_name(group)
-            .max_results(250)
-            .set_next_token(token.take())
-            .send()
-            .await
-        {
-            Ok(page) => page,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("ListThingsInThingGroup", e)),
+        let Some(page) = absent(
+            Service::Iot,
+            "ListThingsInThingGroup",
+            p.iot()
+                .list_things_in_thing_group()
+                .thing_group_name(group)
+                .max_results(250)
+                .set_next_token(token.take())
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         pages += 1;
         found.extend(
@@ -326,16 +327,17 @@ impl ResourceType for IotThingGroupMembership {
             req_str(prior, "thing_name")?,
             req_str(prior, "thing_group_name")?,
         );
-        let out = match p
-            .iot()
-            .list_thing_groups_for_thing()
-            .thing_name(thing)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("ListThingGroupsForThing", e)),
+        let Some(out) = absent(
+            Service::Iot,
+            "ListThingGroupsForThing",
+            p.iot()
+                .list_thing_groups_for_thing()
+                .thing_name(thing)
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         if !out
             .thing_groups()
@@ -394,17 +396,15 @@ impl ResourceType for IotThingGroupMembership {
             req_str(prior, "thing_name")?,
             req_str(prior, "thing_group_name")?,
         );
-        match p
-            .iot()
-            .remove_thing_from_thing_group()
-            .thing_name(thing)
-            .thing_group_name(group)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if not_found(&e) => Ok(()),
-            Err(e) => Err(aws_error("RemoveThingFromThingGroup", e)),
-        }
+        gone(
+            Service::Iot,
+            "RemoveThingFromThingGroup",
+            p.iot()
+                .remove_thing_from_thing_group()
+                .thing_name(thing)
+                .thing_group_name(group)
+                .send()
+                .await,
+        )
     }
 }

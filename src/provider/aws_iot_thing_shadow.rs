@@ -5,7 +5,7 @@
 use super::ResourceType;
 use super::attrs::{Attrs, canonical_json, obj, req_str, str_of};
 use super::client::{Provider, aws_error};
-use super::iot_common::not_found;
+use super::not_found::{Service, absent, is_not_found_message};
 use super::schema::{Block, Schema, json as json_attr, number, out, string};
 use async_trait::async_trait;
 use aws_sdk_iotdataplane::primitives::Blob;
@@ -81,18 +81,19 @@ impl ResourceType for IotThingShadow {
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
         let thing = req_str(prior, "thing_name")?;
         let shadow = str_of(prior, "shadow_name");
-        let out = match p
-            .iotdata()
-            .await?
-            .get_thing_shadow()
-            .thing_name(thing)
-            .set_shadow_name(shadow.map(str::to_string))
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("GetThingShadow", e)),
+        let Some(out) = absent(
+            Service::IotData,
+            "GetThingShadow",
+            p.iotdata()
+                .await?
+                .get_thing_shadow()
+                .thing_name(thing)
+                .set_shadow_name(shadow.map(str::to_string))
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         let doc: Json = out
             .payload()
@@ -164,7 +165,7 @@ impl ResourceType for IotThingShadow {
         match write(p, thing, str_of(prior, "shadow_name"), cleared).await {
             Ok(()) => Ok(()),
             // The Thing is already gone: so is its shadow.
-            Err(e) if format!("{e:#}").contains("ResourceNotFound") => Ok(()),
+            Err(e) if is_not_found_message(Service::IotData, &e) => Ok(()),
             Err(e) => Err(e),
         }
     }

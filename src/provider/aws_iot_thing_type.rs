@@ -5,7 +5,8 @@
 use super::ResourceType;
 use super::attrs::{Attrs, block, bool_of, obj, req_str, str_of, string_list};
 use super::client::{Provider, aws_error};
-use super::iot_common::{not_found, read_tags, tag_list, update_tags};
+use super::iot_common::{read_tags, tag_list, update_tags};
+use super::not_found::{Service, absent, is_not_found, is_not_found_message};
 use super::schema::{
     Block, Schema, boolean, out, single, string, string_map as map_attr, string_set,
 };
@@ -73,16 +74,17 @@ impl ResourceType for IotThingType {
         let name = str_of(prior, "name")
             .or_else(|| str_of(prior, "id"))
             .ok_or_else(|| anyhow::anyhow!("thing type has no name"))?;
-        let t = match p
-            .iot()
-            .describe_thing_type()
-            .thing_type_name(name)
-            .send()
-            .await
-        {
-            Ok(t) => t,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("DescribeThingType", e)),
+        let Some(t) = absent(
+            Service::Iot,
+            "DescribeThingType",
+            p.iot()
+                .describe_thing_type()
+                .thing_type_name(name)
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         let arn = t.thing_type_arn().unwrap_or_default().to_string();
         let props = t.thing_type_properties();
@@ -159,7 +161,7 @@ impl ResourceType for IotThingType {
         if bool_of(prior, "deprecated") != Some(true) {
             match set_deprecated(p, name, true).await {
                 Ok(()) => {}
-                Err(e) if e.to_string().contains("ResourceNotFoundException") => return Ok(()),
+                Err(e) if is_not_found_message(Service::Iot, &e) => return Ok(()),
                 Err(e) => return Err(e),
             }
         }
@@ -173,7 +175,7 @@ impl ResourceType for IotThingType {
                 .await
             {
                 Ok(_) => return Ok(()),
-                Err(e) if not_found(&e) => return Ok(()),
+                Err(e) if is_not_found(Service::Iot, &e) => return Ok(()),
                 Err(e)
                     if matches!(
                         aws_smithy_types::error::metadata::ProvideErrorMetadata::code(&e),

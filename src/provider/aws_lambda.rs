@@ -9,6 +9,7 @@ use super::attrs::{
     Attrs, block, blocks, bool_of, i64_of, map_json, obj, req_str, str_of, string_list, string_map,
 };
 use super::client::{Provider, aws_error};
+use super::not_found::{Service, absent, gone, is_not_found};
 use super::retry::iam_propagation;
 use super::schema::{
     Block, Schema, boolean, number, out, single, string, string_list as list_attr,
@@ -20,7 +21,6 @@ use aws_sdk_lambda::types::{
     ApplicationLogLevel, Architecture, Environment, FunctionCode, LogFormat, LoggingConfig,
     PackageType, Runtime, SystemLogLevel,
 };
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use base64::Engine;
 use serde_json::{Value as Json, json};
 use sha2::Digest;
@@ -340,7 +340,7 @@ async fn check_role_exists(p: &Provider, role_arn: &str) -> anyhow::Result<()> {
     let name = role_arn.rsplit('/').next().unwrap_or(role_arn);
     match p.iam().get_role().role_name(name).send().await {
         Ok(_) => Ok(()),
-        Err(e) if e.code() == Some("NoSuchEntity") => {
+        Err(e) if is_not_found(Service::Iam, &e) => {
             anyhow::bail!(
                 "the Lambda execution role {role_arn} does not exist; create it (aws_iam_role) and reference its arn"
             )
@@ -484,10 +484,13 @@ impl ResourceType for LambdaFunction {
         let name = str_of(prior, "function_name")
             .or_else(|| str_of(prior, "id"))
             .ok_or_else(|| anyhow::anyhow!("function has no name"))?;
-        let f = match p.lambda().get_function().function_name(name).send().await {
-            Ok(f) => f,
-            Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(None),
-            Err(e) => return Err(aws_error("GetFunction", e)),
+        let Some(f) = absent(
+            Service::Lambda,
+            "GetFunction",
+            p.lambda().get_function().function_name(name).send().await,
+        )?
+        else {
+            return Ok(None);
         };
         let Some(c) = f.configuration() else {
             return Ok(None);
@@ -739,17 +742,15 @@ impl ResourceType for LambdaFunction {
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
         let name = req_str(prior, "function_name")?;
-        match p
-            .lambda()
-            .delete_function()
-            .function_name(name)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(()),
-            Err(e) => Err(aws_error("DeleteFunction", e)),
-        }
+        gone(
+            Service::Lambda,
+            "DeleteFunction",
+            p.lambda()
+                .delete_function()
+                .function_name(name)
+                .send()
+                .await,
+        )
     }
 
     async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
@@ -816,17 +817,18 @@ impl ResourceType for LambdaPermission {
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
         let f = req_str(prior, "function_name")?;
         let sid = req_str(prior, "statement_id")?;
-        let out = match p
-            .lambda()
-            .get_policy()
-            .function_name(f)
-            .set_qualifier(str_of(prior, "qualifier").map(str::to_string))
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(None),
-            Err(e) => return Err(aws_error("GetPolicy", e)),
+        let Some(out) = absent(
+            Service::Lambda,
+            "GetPolicy",
+            p.lambda()
+                .get_policy()
+                .function_name(f)
+                .set_qualifier(str_of(prior, "qualifier").map(str::to_string))
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         let policy: Json = serde_json::from_str(out.policy().unwrap_or("{}")).unwrap_or(Json::Null);
         let found = policy["Statement"]
@@ -877,18 +879,16 @@ impl ResourceType for LambdaPermission {
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
         let f = req_str(prior, "function_name")?;
         let sid = req_str(prior, "statement_id")?;
-        match p
-            .lambda()
-            .remove_permission()
-            .function_name(f)
-            .statement_id(sid)
-            .set_qualifier(str_of(prior, "qualifier").map(str::to_string))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(()),
-            Err(e) => Err(aws_error("RemovePermission", e)),
-        }
+        gone(
+            Service::Lambda,
+            "RemovePermission",
+            p.lambda()
+                .remove_permission()
+                .function_name(f)
+                .statement_id(sid)
+                .set_qualifier(str_of(prior, "qualifier").map(str::to_string))
+                .send()
+                .await,
+        )
     }
 }

@@ -4,6 +4,7 @@
 use super::ResourceType;
 use super::attrs::{Attrs, bool_of, map_json, obj, str_of, string_map};
 use super::client::{Provider, aws_error};
+use super::not_found::{Service, is_not_found};
 use super::schema::{Block, Schema, boolean, out, string, string_map as map_attr};
 use async_trait::async_trait;
 use aws_sdk_s3::types::{
@@ -54,9 +55,7 @@ pub(crate) async fn live_tags(
             .iter()
             .map(|t| (t.key().to_string(), t.value().to_string()))
             .collect()),
-        Err(e) if e.code() == Some("NoSuchTagSet") || e.code() == Some("NoSuchTagSetError") => {
-            Ok(BTreeMap::new())
-        }
+        Err(e) if is_not_found(Service::S3, &e) => Ok(BTreeMap::new()),
         Err(e) => Err(aws_error("GetBucketTagging", e)),
     }
 }
@@ -160,7 +159,7 @@ impl ResourceType for S3Bucket {
         };
         match p.s3().head_bucket().bucket(bucket).send().await {
             Ok(_) => {}
-            Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => {
+            Err(e) if is_not_found(Service::S3, &e) => {
                 return Ok(None);
             }
             Err(e) => return Err(aws_error("HeadBucket", e)),
@@ -264,7 +263,7 @@ impl ResourceType for S3Bucket {
         }
         match p.s3().delete_bucket().bucket(bucket).send().await {
             Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("NoSuchBucket") => Ok(()),
+            Err(e) if is_not_found(Service::S3, &e) => Ok(()),
             Err(e) if e.code() == Some("BucketNotEmpty") => Err(anyhow::anyhow!(
                 "bucket {bucket:?} is not empty; set force_destroy = true and apply before destroying, or empty it yourself"
             )),

@@ -5,6 +5,7 @@
 use super::ResourceType;
 use super::attrs::{Attrs, canonical_json, obj, req_str, str_of};
 use super::client::{Provider, aws_error};
+use super::not_found::{Service, absent, is_not_found};
 use super::schema::{Block, Schema, boolean, json as json_attr, number, out, string};
 use async_trait::async_trait;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -92,16 +93,17 @@ impl ResourceType for SnsTopicSubscription {
         let arn = str_of(prior, "arn")
             .or_else(|| str_of(prior, "id"))
             .ok_or_else(|| anyhow::anyhow!("subscription has no ARN"))?;
-        let out = match p
-            .sns()
-            .get_subscription_attributes()
-            .subscription_arn(arn)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if e.code() == Some("NotFound") => return Ok(None),
-            Err(e) => return Err(aws_error("GetSubscriptionAttributes", e)),
+        let Some(out) = absent(
+            Service::Sns,
+            "GetSubscriptionAttributes",
+            p.sns()
+                .get_subscription_attributes()
+                .subscription_arn(arn)
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         let attrs: HashMap<String, String> = out.attributes().cloned().unwrap_or_default();
         let get = |k: &str| attrs.get(k).filter(|v| !v.is_empty()).cloned();
@@ -202,7 +204,7 @@ impl ResourceType for SnsTopicSubscription {
         let pending = prior.get("pending_confirmation").and_then(Json::as_bool) == Some(true);
         match p.sns().unsubscribe().subscription_arn(arn).send().await {
             Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("NotFound") => Ok(()),
+            Err(e) if is_not_found(Service::Sns, &e) => Ok(()),
             Err(e) if pending && e.code() == Some("InvalidParameter") => {
                 p.warn(format!(
                     "subscription {arn} ({} {}) is still pending confirmation; AWS does not let it be deleted and removes it by itself after 3 days",

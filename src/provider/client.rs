@@ -398,13 +398,15 @@ pub fn error_code<E: ProvideErrorMetadata>(e: &E) -> Option<&str> {
 }
 
 /// Turns an SDK error into a message naming the operation, AWS's code and message.
-pub fn aws_error<E, R>(
+pub fn aws_error<E>(
     op: &str,
-    e: aws_smithy_runtime_api::client::result::SdkError<E, R>,
+    e: aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
 ) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     use aws_smithy_runtime_api::client::result::SdkError;
     match &e {
@@ -425,17 +427,11 @@ where
             {
                 return NotSupported(op.to_string()).into();
             }
-            let status = e
-                .raw_response()
-                .map(|r| format!("{r:?}"))
-                .unwrap_or_default();
             // An emulator answers operations it lacks with a bare HTTP 404/500/501 page;
             // AWS itself always sends an error code.
             if code.is_empty()
                 && message.is_empty()
-                && ["StatusCode(404)", "StatusCode(500)", "StatusCode(501)"]
-                    .iter()
-                    .any(|s| status.contains(s))
+                && matches!(super::not_found::http_status(&e), Some(404 | 500 | 501))
             {
                 return NotSupported(op.to_string()).into();
             }

@@ -26,6 +26,7 @@ pub mod batch;
 pub mod client;
 pub mod data;
 pub mod iot_common;
+pub mod not_found;
 pub mod retry;
 pub mod schema;
 pub mod state_store;
