@@ -9,6 +9,7 @@ use super::attrs::{
 };
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, gone};
+use super::reread::reread;
 use super::schema::{
     Block, Schema, boolean, list, number, out, single, string, string_map as map_attr, string_set,
 };
@@ -445,9 +446,7 @@ impl ResourceType for MetricAlarm {
                     .map_err(|e| aws_error("CloudWatch TagResource", e))?;
             }
         }
-        self.read(p, prior)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("alarm {name} no longer exists"))
+        reread(self, p, prior, || format!("alarm {name} no longer exists")).await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
@@ -778,9 +777,10 @@ impl ResourceType for LogGroup {
                     .map_err(|e| aws_error("TagLogGroup", e))?;
             }
         }
-        self.read(p, prior)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("log group {name} no longer exists"))
+        reread(self, p, prior, || {
+            format!("log group {name} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {

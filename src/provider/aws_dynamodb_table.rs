@@ -11,6 +11,7 @@ use super::attrs::{
 };
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, absent, is_not_found};
+use super::reread::reread;
 use super::schema::{
     Block, Schema, boolean, list, number, out, single, string, string_map as map_attr, string_set,
 };
@@ -743,9 +744,10 @@ impl ResourceType for DynamoDbTable {
                     .map_err(|e| aws_error("TagResource", e))?;
             }
         }
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("table {name} no longer exists"))
+        reread(self, p, planned, || {
+            format!("table {name} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {

@@ -7,6 +7,7 @@ use super::attrs::{
 };
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, absent, gone, is_not_found};
+use super::reread::reread;
 use super::retry::url_decode;
 use super::schema::{
     Block, Schema, boolean, json as json_attr, number, out, string, string_map as map_attr,
@@ -226,9 +227,7 @@ impl ResourceType for IamRole {
                     .map_err(|e| aws_error("TagRole", e))?;
             }
         }
-        self.read(p, prior)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("role {name} no longer exists"))
+        reread(self, p, prior, || format!("role {name} no longer exists")).await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
@@ -530,15 +529,17 @@ impl ResourceType for IamRolePolicyAttachment {
             .send()
             .await
             .map_err(|e| aws_error("AttachRolePolicy", e))?;
-        self.read(p, planned).await?.ok_or_else(|| {
-            anyhow::anyhow!("policy {arn} is not attached to {role} right after AttachRolePolicy")
+        reread(self, p, planned, || {
+            format!("policy {arn} is not attached to {role} right after AttachRolePolicy")
         })
+        .await
     }
 
     async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("attachment no longer exists"))
+        reread(self, p, planned, || {
+            "attachment no longer exists".to_string()
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {

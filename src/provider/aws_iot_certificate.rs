@@ -8,6 +8,7 @@ use super::attrs::{Attrs, bool_of, req_str, str_of};
 use super::batch;
 use super::client::{Provider, aws_error, error_code};
 use super::not_found::{Service, absent, gone, is_not_found};
+use super::reread::reread;
 use super::schema::{Block, Schema, boolean, out, string};
 use async_trait::async_trait;
 use aws_sdk_iot::types::{CertificateStatus, CertificateStatus as Status};
@@ -256,9 +257,10 @@ impl ResourceType for IotCertificate {
                 .await
                 .map_err(|e| aws_error("UpdateCertificate", e))?;
         }
-        self.read(p, prior)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("certificate {id} no longer exists"))
+        reread(self, p, prior, || {
+            format!("certificate {id} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {

@@ -9,6 +9,7 @@ use super::batch;
 use super::client::{Provider, aws_error};
 use super::iot_common::{read_tags, tag_list, update_tags};
 use super::not_found::{Service, absent, gone};
+use super::reread::reread;
 use super::schema::{Block, Schema, json as json_attr, out, string, string_map as map_attr};
 use async_trait::async_trait;
 use serde_json::json;
@@ -137,9 +138,10 @@ impl ResourceType for IotPolicy {
                 .map_err(|e| aws_error("CreatePolicyVersion", e))?;
         }
         update_tags(p, req_str(prior, "arn")?, prior, planned).await?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("policy {name} no longer exists"))
+        reread(self, p, planned, || {
+            format!("policy {name} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
@@ -363,9 +365,10 @@ impl ResourceType for IotPolicyAttachment {
     }
 
     async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("attachment no longer exists"))
+        reread(self, p, planned, || {
+            "attachment no longer exists".to_string()
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
@@ -493,9 +496,10 @@ impl ResourceType for IotThingPrincipalAttachment {
     }
 
     async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("attachment no longer exists"))
+        reread(self, p, planned, || {
+            "attachment no longer exists".to_string()
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@ use super::attrs::{Attrs, block, bool_of, canonical_json, obj, req_str, str_of};
 use super::client::{Provider, aws_error};
 use super::iot_common::{read_tags, tag_list, update_tags};
 use super::not_found::{Service, absent, gone};
+use super::reread::reread;
 use super::schema::{
     Block, Schema, boolean, json as json_attr, out, single, string, string_map as map_attr,
 };
@@ -195,9 +196,10 @@ impl ResourceType for IotProvisioningTemplate {
             .await
             .map_err(|e| aws_error("UpdateProvisioningTemplate", e))?;
         update_tags(p, req_str(prior, "arn")?, prior, planned).await?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("template {name} no longer exists"))
+        reread(self, p, planned, || {
+            format!("template {name} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {

@@ -5,6 +5,7 @@ use super::ResourceType;
 use super::attrs::{Attrs, obj, req_str, str_of, string_map};
 use super::client::{Provider, aws_error, error_code};
 use super::not_found::{Service, absent, gone, is_not_found};
+use super::reread::reread;
 use super::schema::{Block, Schema, number, out, string, string_map as map_attr};
 use async_trait::async_trait;
 use aws_sdk_iot::types::AttributePayload;
@@ -208,9 +209,10 @@ impl ResourceType for IotThing {
             None => {}
         }
         req.send().await.map_err(|e| aws_error("UpdateThing", e))?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("thing {name} no longer exists"))
+        reread(self, p, planned, || {
+            format!("thing {name} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@ use super::batch;
 use super::client::{Provider, aws_error};
 use super::iot_common::{read_tags, tag_list, update_tags};
 use super::not_found::{Service, absent, gone};
+use super::reread::reread;
 use super::schema::{Block, Schema, boolean, number, out, single, string, string_map as map_attr};
 use async_trait::async_trait;
 use aws_sdk_iot::types::{AttributePayload, ThingGroupProperties};
@@ -157,9 +158,10 @@ impl ResourceType for IotThingGroup {
                 .map_err(|e| aws_error("UpdateThingGroup", e))?;
         }
         update_tags(p, req_str(prior, "arn")?, prior, planned).await?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("thing group {name} no longer exists"))
+        reread(self, p, planned, || {
+            format!("thing group {name} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
@@ -380,15 +382,17 @@ impl ResourceType for IotThingGroupMembership {
             .send()
             .await
             .map_err(|e| aws_error("AddThingToThingGroup", e))?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("{thing} is not in {group} right after adding it"))
+        reread(self, p, planned, || {
+            format!("{thing} is not in {group} right after adding it")
+        })
+        .await
     }
 
     async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("membership no longer exists"))
+        reread(self, p, planned, || {
+            "membership no longer exists".to_string()
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@ use super::ResourceType;
 use super::attrs::{Attrs, canonical_json, obj, req_str, str_of};
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, absent, is_not_found_message};
+use super::reread::reread;
 use super::schema::{Block, Schema, json as json_attr, number, out, string};
 use async_trait::async_trait;
 use aws_sdk_iotdataplane::primitives::Blob;
@@ -138,9 +139,10 @@ impl ResourceType for IotThingShadow {
             desired_map(planned),
         )
         .await?;
-        self.read(p, planned).await?.ok_or_else(|| {
-            anyhow::anyhow!("shadow of {thing} missing right after UpdateThingShadow")
+        reread(self, p, planned, || {
+            format!("shadow of {thing} missing right after UpdateThingShadow")
         })
+        .await
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
@@ -151,9 +153,10 @@ impl ResourceType for IotThingShadow {
             desired.entry(k.clone()).or_insert(Json::Null);
         }
         write(p, thing, str_of(planned, "shadow_name"), desired).await?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("shadow of {thing} no longer exists"))
+        reread(self, p, planned, || {
+            format!("shadow of {thing} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {

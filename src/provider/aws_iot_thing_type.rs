@@ -7,6 +7,7 @@ use super::attrs::{Attrs, block, bool_of, obj, req_str, str_of, string_list};
 use super::client::{Provider, aws_error};
 use super::iot_common::{read_tags, tag_list, update_tags};
 use super::not_found::{Service, absent, is_not_found, is_not_found_message};
+use super::reread::reread;
 use super::schema::{
     Block, Schema, boolean, out, single, string, string_map as map_attr, string_set,
 };
@@ -151,9 +152,10 @@ impl ResourceType for IotThingType {
             set_deprecated(p, name, bool_of(planned, "deprecated") == Some(true)).await?;
         }
         update_tags(p, req_str(prior, "arn")?, prior, planned).await?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("thing type {name} no longer exists"))
+        reread(self, p, planned, || {
+            format!("thing type {name} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@ use super::attrs::{Attrs, block, blocks, bool_of, i64_of, obj, req_str, str_of};
 use super::client::{Provider, aws_error};
 use super::iot_common::{read_tags, tag_list, update_tags};
 use super::not_found::{Service, gone, is_not_found};
+use super::reread::reread;
 use super::retry::iam_propagation;
 use super::schema::{
     Block, NestedBlock, Schema, boolean, list, number, out, single, string, string_map as map_attr,
@@ -477,9 +478,7 @@ impl ResourceType for IotTopicRule {
             .await?;
         }
         update_tags(p, req_str(prior, "arn")?, prior, planned).await?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("rule {name} no longer exists"))
+        reread(self, p, planned, || format!("rule {name} no longer exists")).await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {

@@ -10,6 +10,7 @@ use super::attrs::{
 };
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, absent, gone, is_not_found};
+use super::reread::reread;
 use super::retry::iam_propagation;
 use super::schema::{
     Block, Schema, boolean, number, out, single, string, string_list as list_attr,
@@ -735,9 +736,10 @@ impl ResourceType for LambdaFunction {
                     .map_err(|e| aws_error("Lambda TagResource", e))?;
             }
         }
-        self.read(p, &built)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("function {name} no longer exists"))
+        reread(self, p, &built, || {
+            format!("function {name} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
@@ -865,15 +867,17 @@ impl ResourceType for LambdaPermission {
             .map_err(|e| aws_error("AddPermission", e))?;
         let mut state = planned.clone();
         state.insert("statement_id".into(), json!(sid));
-        self.read(p, &state)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("permission {sid} is missing right after AddPermission"))
+        reread(self, p, &state, || {
+            format!("permission {sid} is missing right after AddPermission")
+        })
+        .await
     }
 
     async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("permission no longer exists"))
+        reread(self, p, planned, || {
+            "permission no longer exists".to_string()
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {

@@ -5,6 +5,7 @@ use super::ResourceType;
 use super::attrs::{Attrs, bool_of, map_json, obj, str_of, string_map};
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, is_not_found};
+use super::reread::reread;
 use super::schema::{Block, Schema, boolean, out, string, string_map as map_attr};
 use async_trait::async_trait;
 use aws_sdk_s3::types::{
@@ -251,9 +252,10 @@ impl ResourceType for S3Bucket {
         if prior.get("tags") != planned.get("tags") {
             put_tags(p, bucket, planned).await?;
         }
-        self.read(p, prior)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("bucket {bucket} no longer exists"))
+        reread(self, p, prior, || {
+            format!("bucket {bucket} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@ use super::ResourceType;
 use super::attrs::{Attrs, block, obj, req_str, str_of};
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, is_not_found, is_not_found_message};
+use super::reread::reread;
 use super::schema::{Block, Schema, out, single, string};
 use async_trait::async_trait;
 use aws_sdk_s3::types::{BucketVersioningStatus, MfaDelete, VersioningConfiguration};
@@ -156,9 +157,10 @@ impl ResourceType for S3BucketVersioning {
         if status != "Disabled" {
             put(p, bucket, &status, mfa.as_deref()).await?;
         }
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("bucket {bucket} does not exist"))
+        reread(self, p, planned, || {
+            format!("bucket {bucket} does not exist")
+        })
+        .await
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
@@ -170,9 +172,7 @@ impl ResourceType for S3BucketVersioning {
             );
         }
         put(p, bucket, &status, mfa.as_deref()).await?;
-        self.read(p, prior)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("bucket {bucket} does not exist"))
+        reread(self, p, prior, || format!("bucket {bucket} does not exist")).await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {

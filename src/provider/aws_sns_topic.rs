@@ -4,6 +4,7 @@ use super::ResourceType;
 use super::attrs::{Attrs, bool_of, canonical_json, map_json, obj, req_str, str_of, string_map};
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, absent, gone};
+use super::reread::reread;
 use super::schema::{
     Block, Schema, boolean, json as json_attr, out, string, string_map as map_attr,
 };
@@ -231,9 +232,7 @@ impl ResourceType for SnsTopic {
                     .map_err(|e| aws_error("TagResource", e))?;
             }
         }
-        self.read(p, prior)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("topic {arn} no longer exists"))
+        reread(self, p, prior, || format!("topic {arn} no longer exists")).await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {

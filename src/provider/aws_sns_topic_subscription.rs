@@ -6,6 +6,7 @@ use super::ResourceType;
 use super::attrs::{Attrs, canonical_json, obj, req_str, str_of};
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, absent, is_not_found};
+use super::reread::reread;
 use super::schema::{Block, Schema, boolean, json as json_attr, number, out, string};
 use async_trait::async_trait;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -194,9 +195,10 @@ impl ResourceType for SnsTopicSubscription {
                     .map_err(|e| aws_error(&format!("SetSubscriptionAttributes ({aws})"), e))?;
             }
         }
-        self.read(p, prior)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("subscription {arn} no longer exists"))
+        reread(self, p, prior, || {
+            format!("subscription {arn} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
