@@ -12,6 +12,17 @@ pub fn req_str<'a>(a: &'a Attrs, k: &str) -> anyhow::Result<&'a str> {
     str_of(a, k).ok_or_else(|| anyhow::anyhow!("attribute `{k}` is required but has no value"))
 }
 
+/// The attribute that names an object (`name`, `arn`, ...), or its `id` when only that is
+/// known (an import).
+pub fn name_or_id<'a>(a: &'a Attrs, k: &str) -> Option<&'a str> {
+    str_of(a, k).or_else(|| str_of(a, "id"))
+}
+
+/// [`name_or_id`], required: `missing` is the error when neither is set.
+pub fn req_name_or_id<'a>(a: &'a Attrs, k: &str, missing: &str) -> anyhow::Result<&'a str> {
+    name_or_id(a, k).ok_or_else(|| anyhow::Error::msg(missing.to_string()))
+}
+
 pub fn bool_of(a: &Attrs, k: &str) -> Option<bool> {
     a.get(k).and_then(Json::as_bool)
 }

@@ -5,7 +5,8 @@
 
 use super::ResourceType;
 use super::attrs::{
-    Attrs, blocks, bool_of, i64_of, map_json, obj, req_str, str_of, string_list, string_map,
+    Attrs, blocks, bool_of, i64_of, map_json, name_or_id, obj, req_name_or_id, req_str, str_of,
+    string_list, string_map,
 };
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, gone};
@@ -304,7 +305,7 @@ async fn describe_many(
     let mut names: Vec<Option<&str>> = Vec::with_capacity(priors.len());
     let mut single: Vec<usize> = vec![];
     for (i, prior) in priors.iter().enumerate() {
-        let name = str_of(prior, "alarm_name").or_else(|| str_of(prior, "id"));
+        let name = name_or_id(prior, "alarm_name");
         if name.is_none() {
             single.push(i);
         }
@@ -371,9 +372,7 @@ impl ResourceType for MetricAlarm {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let name = str_of(prior, "alarm_name")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("alarm has no name"))?;
+        let name = req_name_or_id(prior, "alarm_name", "alarm has no name")?;
         let Some(a) = find_alarm(p, name).await? else {
             return Ok(None);
         };
@@ -542,7 +541,7 @@ async fn log_group_attrs(
 }
 
 fn log_group_name(prior: &Attrs) -> Option<&str> {
-    str_of(prior, "name").or_else(|| str_of(prior, "id"))
+    name_or_id(prior, "name")
 }
 
 /// DescribeLogGroups pages under the names' common prefix. Paging stops once every group
@@ -631,9 +630,7 @@ impl ResourceType for LogGroup {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let name = str_of(prior, "name")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("log group has no name"))?;
+        let name = req_name_or_id(prior, "name", "log group has no name")?;
         let out = p
             .logs()
             .describe_log_groups()

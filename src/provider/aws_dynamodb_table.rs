@@ -7,7 +7,8 @@
 
 use super::ResourceType;
 use super::attrs::{
-    Attrs, block, blocks, bool_of, i64_of, map_json, obj, req_str, str_of, string_list, string_map,
+    Attrs, block, blocks, bool_of, i64_of, map_json, obj, req_name_or_id, req_str, str_of,
+    string_list, string_map,
 };
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, absent, is_not_found};
@@ -293,9 +294,7 @@ impl ResourceType for DynamoDbTable {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let name = str_of(prior, "name")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("table has no name"))?;
+        let name = req_name_or_id(prior, "name", "table has no name")?;
         let Some(t) = absent(
             Service::DynamoDb,
             "DescribeTable",

@@ -3,7 +3,8 @@
 
 use super::ResourceType;
 use super::attrs::{
-    Attrs, bool_of, canonical_json, i64_of, map_json, obj, req_str, str_of, string_map,
+    Attrs, bool_of, canonical_json, i64_of, map_json, obj, req_name_or_id, req_str, str_of,
+    string_map,
 };
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, absent, gone, is_not_found};
@@ -75,9 +76,7 @@ impl ResourceType for IamRole {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let name = str_of(prior, "name")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("role has no name"))?;
+        let name = req_name_or_id(prior, "name", "role has no name")?;
         let Some(out) = absent(
             Service::Iam,
             "GetRole",

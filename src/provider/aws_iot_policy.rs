@@ -4,7 +4,7 @@
 //! the oldest non-default version is deleted first when the limit is reached.
 
 use super::ResourceType;
-use super::attrs::{Attrs, canonical_json, obj, req_str, str_of};
+use super::attrs::{Attrs, canonical_json, obj, req_name_or_id, req_str, str_of};
 use super::batch;
 use super::client::{Provider, aws_error};
 use super::iot_common::{read_tags, tag_list, update_tags};
@@ -82,9 +82,7 @@ impl ResourceType for IotPolicy {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let name = str_of(prior, "name")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("policy has no name"))?;
+        let name = req_name_or_id(prior, "name", "policy has no name")?;
         let Some(out) = absent(
             Service::Iot,
             "GetPolicy",

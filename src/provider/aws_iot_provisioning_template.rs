@@ -2,7 +2,7 @@
 //! new default version; AWS keeps at most 5, so the oldest non-default one is pruned.
 
 use super::ResourceType;
-use super::attrs::{Attrs, block, bool_of, canonical_json, obj, req_str, str_of};
+use super::attrs::{Attrs, block, bool_of, canonical_json, obj, req_name_or_id, req_str, str_of};
 use super::client::{Provider, aws_error};
 use super::iot_common::{read_tags, tag_list, update_tags};
 use super::not_found::{Service, absent, gone};
@@ -73,9 +73,7 @@ impl ResourceType for IotProvisioningTemplate {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let name = str_of(prior, "name")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("template has no name"))?;
+        let name = req_name_or_id(prior, "name", "template has no name")?;
         let Some(t) = absent(
             Service::Iot,
             "DescribeProvisioningTemplate",

@@ -2,7 +2,7 @@
 //! before the Thing is deleted, as AWS requires.
 
 use super::ResourceType;
-use super::attrs::{Attrs, obj, req_str, str_of, string_map};
+use super::attrs::{Attrs, name_or_id, obj, req_name_or_id, req_str, str_of, string_map};
 use super::client::{Provider, aws_error, error_code};
 use super::not_found::{Service, absent, gone, is_not_found};
 use super::reread::reread;
@@ -93,10 +93,7 @@ impl IotThing {
         }
         let mut out = Vec::with_capacity(priors.len());
         for prior in priors {
-            match str_of(prior, "name")
-                .or_else(|| str_of(prior, "id"))
-                .and_then(|n| live.remove(n))
-            {
+            match name_or_id(prior, "name").and_then(|n| live.remove(n)) {
                 Some(a) => out.push(Some(a)),
                 // Not in the (type-filtered) listing: its type may have changed, or it is
                 // gone. Ask about it directly rather than guess.
@@ -134,9 +131,7 @@ impl ResourceType for IotThing {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let name = str_of(prior, "name")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("thing has no name"))?;
+        let name = req_name_or_id(prior, "name", "thing has no name")?;
         let Some(t) = absent(
             Service::Iot,
             "DescribeThing",

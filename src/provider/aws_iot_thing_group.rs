@@ -1,7 +1,9 @@
 //! aws_iot_thing_group and aws_iot_thing_group_membership.
 
 use super::ResourceType;
-use super::attrs::{Attrs, block, blocks, bool_of, obj, req_str, str_of, string_map};
+use super::attrs::{
+    Attrs, block, blocks, bool_of, obj, req_name_or_id, req_str, str_of, string_map,
+};
 use super::batch;
 use super::client::{Provider, aws_error};
 use super::iot_common::{read_tags, tag_list, update_tags};
@@ -75,9 +77,7 @@ impl ResourceType for IotThingGroup {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let name = str_of(prior, "name")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("thing group has no name"))?;
+        let name = req_name_or_id(prior, "name", "thing group has no name")?;
         let Some(g) = absent(
             Service::Iot,
             "DescribeThingGroup",

@@ -3,7 +3,7 @@
 //! the endpoint accepts at once), reporting progress; the plan says so.
 
 use super::ResourceType;
-use super::attrs::{Attrs, block, bool_of, obj, req_str, str_of, string_list};
+use super::attrs::{Attrs, block, bool_of, obj, req_name_or_id, req_str, str_of, string_list};
 use super::client::{Provider, aws_error};
 use super::iot_common::{read_tags, tag_list, update_tags};
 use super::not_found::{Service, absent, is_not_found, is_not_found_message};
@@ -72,9 +72,7 @@ impl ResourceType for IotThingType {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let name = str_of(prior, "name")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("thing type has no name"))?;
+        let name = req_name_or_id(prior, "name", "thing type has no name")?;
         let Some(t) = absent(
             Service::Iot,
             "DescribeThingType",

@@ -2,7 +2,7 @@
 //! ReplaceTopicRule call, as in the Terraform AWS provider.
 
 use super::ResourceType;
-use super::attrs::{Attrs, block, blocks, bool_of, i64_of, obj, req_str, str_of};
+use super::attrs::{Attrs, block, blocks, bool_of, i64_of, obj, req_name_or_id, req_str, str_of};
 use super::client::{Provider, aws_error};
 use super::iot_common::{read_tags, tag_list, update_tags};
 use super::not_found::{Service, gone, is_not_found};
@@ -373,9 +373,7 @@ impl ResourceType for IotTopicRule {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let name = str_of(prior, "name")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("rule has no name"))?;
+        let name = req_name_or_id(prior, "name", "rule has no name")?;
         let out = match p.iot().get_topic_rule().rule_name(name).send().await {
             Ok(o) => o,
             Err(e)

@@ -6,7 +6,8 @@
 
 use super::ResourceType;
 use super::attrs::{
-    Attrs, block, blocks, bool_of, i64_of, map_json, obj, req_str, str_of, string_list, string_map,
+    Attrs, block, blocks, bool_of, i64_of, map_json, obj, req_name_or_id, req_str, str_of,
+    string_list, string_map,
 };
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, absent, gone, is_not_found};
@@ -482,9 +483,7 @@ impl ResourceType for LambdaFunction {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let name = str_of(prior, "function_name")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("function has no name"))?;
+        let name = req_name_or_id(prior, "function_name", "function has no name")?;
         let Some(f) = absent(
             Service::Lambda,
             "GetFunction",

@@ -2,7 +2,7 @@
 //! resource types, as in the Terraform AWS provider (v4+).
 
 use super::ResourceType;
-use super::attrs::{Attrs, bool_of, map_json, obj, str_of, string_map};
+use super::attrs::{Attrs, bool_of, map_json, name_or_id, obj, str_of, string_map};
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, is_not_found};
 use super::reread::reread;
@@ -155,7 +155,7 @@ impl ResourceType for S3Bucket {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let Some(bucket) = str_of(prior, "bucket").or_else(|| str_of(prior, "id")) else {
+        let Some(bucket) = name_or_id(prior, "bucket") else {
             return Ok(None);
         };
         match p.s3().head_bucket().bucket(bucket).send().await {

@@ -1,7 +1,9 @@
 //! aws_sns_topic: a topic with its attributes (display name, policies, FIFO, KMS) and tags.
 
 use super::ResourceType;
-use super::attrs::{Attrs, bool_of, canonical_json, map_json, obj, req_str, str_of, string_map};
+use super::attrs::{
+    Attrs, bool_of, canonical_json, map_json, obj, req_name_or_id, req_str, str_of, string_map,
+};
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, absent, gone};
 use super::reread::reread;
@@ -89,9 +91,7 @@ impl ResourceType for SnsTopic {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let arn = str_of(prior, "arn")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("topic has no ARN"))?;
+        let arn = req_name_or_id(prior, "arn", "topic has no ARN")?;
         let Some(out) = absent(
             Service::Sns,
             "GetTopicAttributes",

@@ -3,7 +3,7 @@
 //! and a destroy that AWS cannot carry out for a pending subscription says so.
 
 use super::ResourceType;
-use super::attrs::{Attrs, canonical_json, obj, req_str, str_of};
+use super::attrs::{Attrs, canonical_json, obj, req_name_or_id, req_str, str_of};
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, absent, is_not_found};
 use super::reread::reread;
@@ -91,9 +91,7 @@ impl ResourceType for SnsTopicSubscription {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let arn = str_of(prior, "arn")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("subscription has no ARN"))?;
+        let arn = req_name_or_id(prior, "arn", "subscription has no ARN")?;
         let Some(out) = absent(
             Service::Sns,
             "GetSubscriptionAttributes",
