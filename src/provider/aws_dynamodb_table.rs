@@ -16,6 +16,7 @@ use super::reread::reread;
 use super::schema::{
     Block, Schema, boolean, list, number, out, single, string, string_map as map_attr, string_set,
 };
+use super::wait::{Poll, poll_until};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction,
@@ -28,7 +29,7 @@ use aws_sdk_dynamodb::types::{
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub struct DynamoDbTable {
     schema: Schema,
@@ -197,32 +198,35 @@ fn pitr_of(a: &Attrs) -> bool {
 /// Polls until the table and all its indexes are ACTIVE (DynamoDB creates and updates
 /// asynchronously; a table in CREATING/UPDATING rejects further changes).
 async fn wait_active(p: &Provider, name: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let t = p
-            .dynamodb()
-            .describe_table()
-            .table_name(name)
-            .send()
-            .await
-            .map_err(|e| aws_error("DescribeTable", e))?;
-        let table = t.table();
-        let active = table.and_then(|t| t.table_status()) == Some(&TableStatus::Active)
-            && table
-                .map(|t| {
-                    t.global_secondary_indexes()
-                        .iter()
-                        .all(|g| g.index_status().map(|s| s.as_str()) == Some("ACTIVE"))
-                })
-                .unwrap_or(true);
-        if active {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            anyhow::bail!("table {name} did not become ACTIVE within 10 minutes");
-        }
-        tokio::time::sleep(p.poll_interval).await;
-    }
+    poll_until(
+        p.poll_interval,
+        Duration::from_secs(600),
+        |_| format!("table {name} did not become ACTIVE within 10 minutes"),
+        || async {
+            let t = p
+                .dynamodb()
+                .describe_table()
+                .table_name(name)
+                .send()
+                .await
+                .map_err(|e| aws_error("DescribeTable", e))?;
+            let table = t.table();
+            let active = table.and_then(|t| t.table_status()) == Some(&TableStatus::Active)
+                && table
+                    .map(|t| {
+                        t.global_secondary_indexes()
+                            .iter()
+                            .all(|g| g.index_status().map(|s| s.as_str()) == Some("ACTIVE"))
+                    })
+                    .unwrap_or(true);
+            Ok(if active {
+                Poll::Ready(())
+            } else {
+                Poll::Pending(None)
+            })
+        },
+    )
+    .await
 }
 
 async fn set_ttl(p: &Provider, name: &str, enabled: bool, attr: &str) -> anyhow::Result<()> {
@@ -756,17 +760,19 @@ impl ResourceType for DynamoDbTable {
             Err(e) if is_not_found(Service::DynamoDb, &e) => return Ok(()),
             Err(e) => return Err(aws_error("DeleteTable", e)),
         }
-        let deadline = Instant::now() + Duration::from_secs(600);
-        loop {
-            match p.dynamodb().describe_table().table_name(name).send().await {
-                Err(e) if is_not_found(Service::DynamoDb, &e) => return Ok(()),
-                Err(e) => return Err(aws_error("DescribeTable", e)),
-                Ok(_) if Instant::now() > deadline => {
-                    anyhow::bail!("table {name} was still being deleted after 10 minutes")
-                }
-                Ok(_) => tokio::time::sleep(p.poll_interval).await,
-            }
-        }
+        poll_until(
+            p.poll_interval,
+            Duration::from_secs(600),
+            |_| format!("table {name} was still being deleted after 10 minutes"),
+            || async {
+                let r = p.dynamodb().describe_table().table_name(name).send().await;
+                Ok(match absent(Service::DynamoDb, "DescribeTable", r)? {
+                    None => Poll::Ready(()),
+                    Some(_) => Poll::Pending(None),
+                })
+            },
+        )
+        .await
     }
 
     async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {

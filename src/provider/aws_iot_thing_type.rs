@@ -11,10 +11,10 @@ use super::reread::reread;
 use super::schema::{
     Block, Schema, boolean, out, single, string, string_map as map_attr, string_set,
 };
+use super::wait::{Poll, poll_until};
 use async_trait::async_trait;
 use aws_sdk_iot::types::ThingTypeProperties;
 use serde_json::json;
-use std::time::Instant;
 
 pub struct IotThingType {
     schema: Schema,
@@ -165,36 +165,37 @@ impl ResourceType for IotThingType {
                 Err(e) => return Err(e),
             }
         }
-        let start = Instant::now();
-        loop {
-            match p
-                .iot()
-                .delete_thing_type()
-                .thing_type_name(name)
-                .send()
-                .await
-            {
-                Ok(_) => return Ok(()),
-                Err(e) if is_not_found(Service::Iot, &e) => return Ok(()),
-                Err(e)
-                    if matches!(
-                        aws_smithy_types::error::metadata::ProvideErrorMetadata::code(&e),
-                        Some("InvalidRequestException")
-                    ) =>
+        poll_until(
+            p.poll_interval.max(std::time::Duration::from_millis(50)),
+            p.thing_type_delete_budget,
+            |t| {
+                format!(
+                    "thing type {name} was still not deletable {}s after deprecation",
+                    t.as_secs()
+                )
+            },
+            // Progress ("Still destroying... [60s elapsed]") is printed by the engine meanwhile.
+            || async {
+                match p
+                    .iot()
+                    .delete_thing_type()
+                    .thing_type_name(name)
+                    .send()
+                    .await
                 {
-                    if start.elapsed() > p.thing_type_delete_budget {
-                        return Err(aws_error("DeleteThingType", e).context(format!(
-                            "thing type {name} was still not deletable {}s after deprecation",
-                            start.elapsed().as_secs()
-                        )));
+                    Ok(_) => Ok(Poll::Ready(())),
+                    Err(e) if is_not_found(Service::Iot, &e) => Ok(Poll::Ready(())),
+                    Err(e)
+                        if aws_smithy_types::error::metadata::ProvideErrorMetadata::code(&e)
+                            == Some("InvalidRequestException") =>
+                    {
+                        Ok(Poll::Pending(Some(aws_error("DeleteThingType", e))))
                     }
-                    // Progress ("Still destroying... [60s elapsed]") is printed by the engine meanwhile.
-                    tokio::time::sleep(p.poll_interval.max(std::time::Duration::from_millis(50)))
-                        .await;
+                    Err(e) => Err(aws_error("DeleteThingType", e)),
                 }
-                Err(e) => return Err(aws_error("DeleteThingType", e)),
-            }
-        }
+            },
+        )
+        .await
     }
 
     async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {

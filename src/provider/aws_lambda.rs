@@ -18,6 +18,7 @@ use super::schema::{
     string_map as map_attr,
 };
 use async_trait::async_trait;
+use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
     ApplicationLogLevel, Architecture, Environment, FunctionCode, LogFormat, LoggingConfig,
@@ -352,67 +353,66 @@ async fn check_role_exists(p: &Provider, role_arn: &str) -> anyhow::Result<()> {
     }
 }
 
-/// New functions start `Pending`; AWS refuses changes until they are `Active`. A function
-/// that ends `Failed` exists but cannot run: the user is told why.
+/// New functions start `Pending`; AWS refuses changes until they are `Active` (the SDK's
+/// own waiter). A function that ends `Failed` exists but cannot run: the user is told why.
 async fn wait_active(p: &Provider, name: &str) -> anyhow::Result<()> {
-    for _ in 0..600 {
-        let f = p
-            .lambda()
-            .get_function()
-            .function_name(name)
-            .send()
-            .await
-            .map_err(|e| aws_error("GetFunction", e))?;
-        let c = f.configuration();
-        match c
-            .and_then(|c| c.state())
-            .map(|s| s.as_str().to_string())
-            .as_deref()
-        {
-            Some("Pending") => {
-                tokio::time::sleep(p.poll_interval.max(Duration::from_millis(50))).await
-            }
-            Some("Failed") => {
-                p.warn(format!(
-                    "function {name} was created but is in state Failed: {}",
-                    c.and_then(|c| c.state_reason())
-                        .unwrap_or("no reason given")
-                ));
-                return Ok(());
-            }
-            _ => return Ok(()),
+    use aws_smithy_runtime_api::client::waiters::error::WaiterError;
+    match p
+        .lambda()
+        .wait_until_function_active_v2()
+        .function_name(name)
+        .wait(Duration::from_secs(600))
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(WaiterError::FailureState(f)) => {
+            let reason = f
+                .final_poll()
+                .as_result()
+                .ok()
+                .and_then(|o| o.configuration())
+                .and_then(|c| c.state_reason())
+                .unwrap_or("no reason given")
+                .to_string();
+            p.warn(format!(
+                "function {name} was created but is in state Failed: {reason}"
+            ));
+            Ok(())
         }
+        Err(WaiterError::ExceededMaxWait(_)) => {
+            anyhow::bail!("function {name} was still Pending after 10 minutes")
+        }
+        Err(WaiterError::OperationFailed(e)) => Err(aws_error("GetFunction", e.into_error())),
+        Err(e) => Err(anyhow::anyhow!("GetFunction: waiting for {name}: {e}")),
     }
-    anyhow::bail!("function {name} was still Pending after 10 minutes")
 }
 
+/// Waits for an update to finish (the SDK's own waiter); a failed update is an error.
 async fn wait_updated(p: &Provider, name: &str) -> anyhow::Result<()> {
-    for _ in 0..300 {
-        let f = p
-            .lambda()
-            .get_function()
-            .function_name(name)
-            .send()
-            .await
-            .map_err(|e| aws_error("GetFunction", e))?;
-        let status = f
-            .configuration()
-            .and_then(|c| c.last_update_status())
-            .map(|s| s.as_str().to_string());
-        match status.as_deref() {
-            Some("InProgress") => {
-                tokio::time::sleep(p.poll_interval.max(Duration::from_millis(50))).await
-            }
-            Some("Failed") => anyhow::bail!(
-                "function {name} update failed: {}",
-                f.configuration()
-                    .and_then(|c| c.last_update_status_reason())
-                    .unwrap_or("no reason given")
-            ),
-            _ => return Ok(()),
+    use aws_smithy_runtime_api::client::waiters::error::WaiterError;
+    match p
+        .lambda()
+        .wait_until_function_updated_v2()
+        .function_name(name)
+        .wait(Duration::from_secs(600))
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(WaiterError::FailureState(f)) => anyhow::bail!(
+            "function {name} update failed: {}",
+            f.final_poll()
+                .as_result()
+                .ok()
+                .and_then(|o| o.configuration())
+                .and_then(|c| c.last_update_status_reason())
+                .unwrap_or("no reason given")
+        ),
+        Err(WaiterError::ExceededMaxWait(_)) => {
+            anyhow::bail!("function {name} was still updating after 10 minutes")
         }
+        Err(WaiterError::OperationFailed(e)) => Err(aws_error("GetFunction", e.into_error())),
+        Err(e) => Err(anyhow::anyhow!("GetFunction: waiting for {name}: {e}")),
     }
-    anyhow::bail!("function {name} was still updating after 10 minutes")
 }
 
 #[async_trait]

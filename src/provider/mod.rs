@@ -31,6 +31,7 @@ pub mod reread;
 pub mod retry;
 pub mod schema;
 pub mod state_store;
+pub mod wait;
 
 pub use attrs::Attrs;
 pub use client::{Provider, provider_schema};
