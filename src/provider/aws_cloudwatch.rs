@@ -386,7 +386,7 @@ impl ResourceType for MetricAlarm {
         p: &Provider,
         priors: &[&Attrs],
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
-        if priors.len() < 2 {
+        if !p.lists(priors.len(), 2) {
             return None;
         }
         Some(describe_many(self, p, priors).await)
@@ -656,7 +656,7 @@ impl ResourceType for LogGroup {
         p: &Provider,
         priors: &[&Attrs],
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
-        if priors.len() < 3 {
+        if !p.lists(priors.len(), 3) {
             return None;
         }
         Some(list_log_groups(self, p, priors).await)

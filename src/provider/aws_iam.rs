@@ -513,7 +513,7 @@ impl ResourceType for IamRolePolicyAttachment {
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
         let roles: std::collections::HashSet<&str> =
             priors.iter().filter_map(|a| str_of(a, "role")).collect();
-        if priors.len() < 2 || roles.len() >= priors.len() {
+        if !p.lists(priors.len(), 2) || roles.len() >= priors.len() {
             return None;
         }
         Some(self.per_role(p, priors).await)

@@ -138,7 +138,7 @@ impl ResourceType for IotCertificate {
         p: &Provider,
         priors: &[&Attrs],
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
-        if priors.len() < 3 {
+        if !p.lists(priors.len(), 3) {
             return None;
         }
         Some(self.list_fleet(p, priors).await)

@@ -343,7 +343,7 @@ impl ResourceType for IotPolicyAttachment {
         priors: &[&Attrs],
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
         let policies: HashSet<&str> = priors.iter().filter_map(|a| str_of(a, "policy")).collect();
-        if priors.len() < 3 || policies.len() >= priors.len() {
+        if !p.lists(priors.len(), 3) || policies.len() >= priors.len() {
             return None;
         }
         Some(self.list_targets(p, priors).await)
@@ -474,7 +474,7 @@ impl ResourceType for IotThingPrincipalAttachment {
         priors: &[&Attrs],
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
         let things: HashSet<&str> = priors.iter().filter_map(|a| str_of(a, "thing")).collect();
-        if priors.len() < 3 || things.len() >= priors.len() {
+        if !p.lists(priors.len(), 3) || things.len() >= priors.len() {
             return None;
         }
         Some(self.per_thing(p, priors).await)

@@ -124,7 +124,7 @@ impl ResourceType for IotThing {
         p: &Provider,
         priors: &[&Attrs],
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
-        if priors.len() < 50 {
+        if !p.lists(priors.len(), 50) {
             return None;
         }
         Some(self.list_fleet(p, priors).await)

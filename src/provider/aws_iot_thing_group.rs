@@ -363,7 +363,7 @@ impl ResourceType for IotThingGroupMembership {
             .iter()
             .filter_map(|a| str_of(a, "thing_group_name"))
             .collect();
-        if priors.len() < 3 || groups.len() >= priors.len() {
+        if !p.lists(priors.len(), 3) || groups.len() >= priors.len() {
             return None;
         }
         Some(self.per_group(p, priors).await)

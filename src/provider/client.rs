@@ -64,6 +64,10 @@ pub struct Provider {
     pub poll_interval: Duration,
     /// How many reads a batched refresh runs at once (the run's `-parallelism`).
     pub read_concurrency: usize,
+    /// From how many instances a type refreshes with its list API instead of one read
+    /// each (`THINGFORM_LIST_THRESHOLD`). `None`: each type's own default (see
+    /// [`Provider::lists`]).
+    pub list_threshold: Option<usize>,
     s3: OnceLock<aws_sdk_s3::Client>,
     dynamodb: OnceLock<aws_sdk_dynamodb::Client>,
     sns: OnceLock<aws_sdk_sns::Client>,
@@ -159,6 +163,9 @@ impl Provider {
             path_style,
             poll_interval,
             read_concurrency: 10,
+            list_threshold: std::env::var("THINGFORM_LIST_THRESHOLD")
+                .ok()
+                .and_then(|s| s.parse().ok()),
             s3: OnceLock::new(),
             dynamodb: OnceLock::new(),
             sns: OnceLock::new(),
@@ -323,6 +330,13 @@ impl Provider {
             })
             .await
             .cloned()
+    }
+
+    /// Whether `n` instances of a type are refreshed with its list API: from
+    /// `list_threshold` on, or the type's own `default` when it is not set (a listing
+    /// returns every object of the account, so a cheap per-object read wins for few).
+    pub fn lists(&self, n: usize, default: usize) -> bool {
+        n >= self.list_threshold.unwrap_or(default)
     }
 
     /// Records a warning for the user (shown after the operation).
