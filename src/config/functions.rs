@@ -244,7 +244,7 @@ pub fn call(name: &str, args: Vec<Value>, dir: &Path) -> Result<Value, String> {
         }
         "sha256" => {
             arity(&args, 1)?;
-            s(super::hex(&sha2::Sha256::digest(
+            s(crate::value::hex(&sha2::Sha256::digest(
                 str_arg(&args[0], "string")?.as_bytes(),
             )))
         }
@@ -271,7 +271,9 @@ pub fn call(name: &str, args: Vec<Value>, dir: &Path) -> Result<Value, String> {
         }
         "filesha256" => {
             arity(&args, 1)?;
-            s(super::hex(&sha2::Sha256::digest(read_file(dir, &args[0])?)))
+            s(crate::value::hex(&sha2::Sha256::digest(read_file(
+                dir, &args[0],
+            )?)))
         }
         "filebase64sha256" => {
             arity(&args, 1)?;

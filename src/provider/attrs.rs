@@ -98,28 +98,3 @@ pub fn generated_name(prefix: Option<&str>, random_len: usize) -> String {
         &id[..random_len.min(id.len())]
     )
 }
-
-/// Canonical form of a JSON document held in a string (sorted keys, no whitespace), so
-/// two spellings of one policy compare equal.
-pub fn canonical_json(s: &str) -> String {
-    match serde_json::from_str::<Json>(s) {
-        Ok(v) => sort_json(&v).to_string(),
-        Err(_) => s.to_string(),
-    }
-}
-
-fn sort_json(v: &Json) -> Json {
-    match v {
-        Json::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            Json::Object(
-                keys.into_iter()
-                    .map(|k| (k.clone(), sort_json(&m[k])))
-                    .collect(),
-            )
-        }
-        Json::Array(a) => Json::Array(a.iter().map(sort_json).collect()),
-        other => other.clone(),
-    }
-}

@@ -3,8 +3,7 @@
 
 use super::ResourceType;
 use super::attrs::{
-    Attrs, bool_of, canonical_json, i64_of, map_json, obj, req_name_or_id, req_str, str_of,
-    string_map,
+    Attrs, bool_of, i64_of, map_json, obj, req_name_or_id, req_str, str_of, string_map,
 };
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, absent, gone, is_not_found};
@@ -13,6 +12,7 @@ use super::retry::url_decode;
 use super::schema::{
     Block, Schema, boolean, json as json_attr, number, out, string, string_map as map_attr,
 };
+use crate::value::canonical_json;
 use async_trait::async_trait;
 use aws_sdk_iam::types::Tag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;

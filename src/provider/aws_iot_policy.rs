@@ -4,13 +4,14 @@
 //! the oldest non-default version is deleted first when the limit is reached.
 
 use super::ResourceType;
-use super::attrs::{Attrs, canonical_json, obj, req_name_or_id, req_str, str_of};
+use super::attrs::{Attrs, obj, req_name_or_id, req_str, str_of};
 use super::batch;
 use super::client::{Provider, aws_error};
 use super::iot_common::{read_tags, tag_list, update_tags};
 use super::not_found::{Service, absent, gone};
 use super::reread::reread;
 use super::schema::{Block, Schema, json as json_attr, out, string, string_map as map_attr};
+use crate::value::canonical_json;
 use async_trait::async_trait;
 use serde_json::json;
 use std::collections::{BTreeMap, HashSet};

@@ -2,7 +2,7 @@
 //! new default version; AWS keeps at most 5, so the oldest non-default one is pruned.
 
 use super::ResourceType;
-use super::attrs::{Attrs, block, bool_of, canonical_json, obj, req_name_or_id, req_str, str_of};
+use super::attrs::{Attrs, block, bool_of, obj, req_name_or_id, req_str, str_of};
 use super::client::{Provider, aws_error};
 use super::iot_common::{read_tags, tag_list, update_tags};
 use super::not_found::{Service, absent, gone};
@@ -10,6 +10,7 @@ use super::reread::reread;
 use super::schema::{
     Block, Schema, boolean, json as json_attr, out, single, string, string_map as map_attr,
 };
+use crate::value::canonical_json;
 use async_trait::async_trait;
 use aws_sdk_iot::types::{ProvisioningHook, TemplateType};
 use serde_json::json;

@@ -3,11 +3,12 @@
 //! written; the device-owned `reported` section is never touched.
 
 use super::ResourceType;
-use super::attrs::{Attrs, canonical_json, obj, req_str, str_of};
+use super::attrs::{Attrs, obj, req_str, str_of};
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, absent, is_not_found_message};
 use super::reread::reread;
 use super::schema::{Block, Schema, json as json_attr, number, out, string};
+use crate::value::canonical_json;
 use async_trait::async_trait;
 use aws_sdk_iotdataplane::primitives::Blob;
 use serde_json::{Map, Value as Json, json};

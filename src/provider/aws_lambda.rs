@@ -137,7 +137,7 @@ pub fn crate_source_hash(dir: &Path) -> anyhow::Result<String> {
             h.update(std::fs::read(lock)?);
         }
     }
-    Ok(crate::config::hex(&h.finalize()))
+    Ok(crate::value::hex(&h.finalize()))
 }
 
 /// `p` made absolute against the working directory, with `..` resolved.

@@ -1,15 +1,14 @@
 //! aws_sns_topic: a topic with its attributes (display name, policies, FIFO, KMS) and tags.
 
 use super::ResourceType;
-use super::attrs::{
-    Attrs, bool_of, canonical_json, map_json, obj, req_name_or_id, req_str, str_of, string_map,
-};
+use super::attrs::{Attrs, bool_of, map_json, obj, req_name_or_id, req_str, str_of, string_map};
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, absent, gone};
 use super::reread::reread;
 use super::schema::{
     Block, Schema, boolean, json as json_attr, out, string, string_map as map_attr,
 };
+use crate::value::canonical_json;
 use async_trait::async_trait;
 use aws_sdk_sns::types::Tag;
 use serde_json::{Value as Json, json};

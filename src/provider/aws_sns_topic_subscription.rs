@@ -3,11 +3,12 @@
 //! and a destroy that AWS cannot carry out for a pending subscription says so.
 
 use super::ResourceType;
-use super::attrs::{Attrs, canonical_json, obj, req_name_or_id, req_str, str_of};
+use super::attrs::{Attrs, obj, req_name_or_id, req_str, str_of};
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, absent, is_not_found};
 use super::reread::reread;
 use super::schema::{Block, Schema, boolean, json as json_attr, number, out, string};
+use crate::value::canonical_json;
 use async_trait::async_trait;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::{Value as Json, json};
