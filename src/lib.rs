@@ -4,6 +4,7 @@
 //! `config` -> `provider`. See ARCHITECTURE.md.
 
 pub mod address;
+pub mod build;
 pub mod cli;
 pub mod config;
 pub mod diag;

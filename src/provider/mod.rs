@@ -27,6 +27,7 @@ pub mod client;
 pub mod data;
 pub mod iot_common;
 pub mod not_found;
+pub mod package;
 pub mod reread;
 pub mod retry;
 pub mod schema;

@@ -1,22 +1,25 @@
 //! aws_lambda_function (from a zip `filename`, from S3, or built from a Rust crate with
-//! cargo-lambda: thingform's `cargo_lambda {}` block) and aws_lambda_permission.
+//! cargo-lambda: thingform's `cargo_lambda {}` block).
 //!
 //! A crate's source is hashed at plan time, so an unchanged crate is a no-op plan and a
-//! changed one is an UpdateFunctionCode; the build itself runs during apply.
+//! changed one is an UpdateFunctionCode. The build itself is the engine's own step
+//! (`crate::build`), which hands the package in with the planned attributes.
 
-use super::ResourceType;
-use super::attrs::{
+use super::super::ResourceType;
+use super::super::attrs::{
     Attrs, block, blocks, bool_of, i64_of, map_json, obj, req_name_or_id, req_str, str_of,
     string_list, string_map,
 };
-use super::client::{Provider, aws_error};
-use super::not_found::{Service, absent, gone, is_not_found};
-use super::reread::reread;
-use super::retry::iam_propagation;
-use super::schema::{
+use super::super::client::{Provider, aws_error};
+use super::super::not_found::{Service, absent, gone, is_not_found};
+use super::super::package;
+use super::super::reread::reread;
+use super::super::retry::iam_propagation;
+use super::super::schema::{
     Block, Schema, boolean, number, out, single, string, string_list as list_attr,
     string_map as map_attr,
 };
+use crate::build;
 use async_trait::async_trait;
 use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::primitives::Blob;
@@ -28,7 +31,7 @@ use base64::Engine;
 use serde_json::{Value as Json, json};
 use sha2::Digest;
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 pub struct LambdaFunction {
@@ -90,226 +93,49 @@ impl Default for LambdaFunction {
     }
 }
 
-/// sha256 over every source file of a crate (paths and contents, sorted), skipping
-/// `target/` and hidden directories.
-pub fn crate_source_hash(dir: &Path) -> anyhow::Result<String> {
-    fn walk(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-        for e in std::fs::read_dir(dir)? {
-            let e = e?;
-            let p = e.path();
-            let name = e.file_name().to_string_lossy().to_string();
-            if name == "target" || name.starts_with('.') {
-                continue;
-            }
-            if p.is_dir() {
-                walk(&p, base, out)?;
-            } else {
-                out.push(p.strip_prefix(base).unwrap_or(&p).to_path_buf());
-            }
-        }
-        Ok(())
-    }
-    if !dir.join("Cargo.toml").is_file() {
-        anyhow::bail!(
-            "cargo_lambda.path {} has no Cargo.toml; point it at the Lambda crate's directory",
-            dir.display()
-        );
-    }
-    let mut files = vec![];
-    walk(dir, dir, &mut files)
-        .map_err(|e| anyhow::anyhow!("cannot read crate {}: {e}", dir.display()))?;
-    files.sort();
-    let mut h = sha2::Sha256::new();
-    for f in &files {
-        h.update(f.to_string_lossy().as_bytes());
-        h.update(std::fs::read(dir.join(f))?);
-    }
-    // A workspace member's dependency versions live in the workspace's Cargo.lock.
-    if !files.iter().any(|f| f == Path::new("Cargo.lock")) {
-        let abs = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-        if let Some(lock) = abs
-            .ancestors()
-            .skip(1)
-            .map(|a| a.join("Cargo.lock"))
-            .find(|l| l.is_file())
-        {
-            h.update(b"workspace Cargo.lock");
-            h.update(std::fs::read(lock)?);
-        }
-    }
-    Ok(crate::value::hex(&h.finalize()))
-}
-
-/// `p` made absolute against the working directory, with `..` resolved.
-fn absolute(p: &str) -> anyhow::Result<PathBuf> {
-    let path = Path::new(p);
-    let joined = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()?.join(path)
-    };
-    joined.canonicalize().map_err(|e| {
-        anyhow::anyhow!(
-            "{p}: {e} (relative paths are relative to the working directory; use path.module)"
-        )
-    })
-}
-
-/// `target` relative to the directory `base` (both made canonical).
-fn relative_to(target: &Path, base: &Path) -> String {
-    let base = base.canonicalize().unwrap_or_else(|_| base.to_path_buf());
-    let t: Vec<_> = target.components().collect();
-    let b: Vec<_> = base.components().collect();
-    let common = t.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let mut out = PathBuf::new();
-    for _ in common..b.len() {
-        out.push("..");
-    }
-    for c in &t[common..] {
-        out.push(c.as_os_str());
-    }
-    if out.as_os_str().is_empty() {
-        ".".into()
-    } else {
-        out.display().to_string()
-    }
-}
-
-/// Where a path stored relative to the stack directory really is.
-fn in_stack(p: &Provider, rel: &str) -> PathBuf {
-    let path = Path::new(rel);
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        p.stack_dir.join(path)
-    }
-}
-
-/// Whether the Rust standard library for aarch64 Linux is installed (cargo-lambda cannot
-/// build arm64 without it, and thingform never downloads it).
-fn aarch64_std_available() -> bool {
-    let sysroot = std::process::Command::new("rustc")
-        .args(["--print", "sysroot"])
-        .output()
-        .ok();
-    match sysroot {
-        Some(o) if o.status.success() => {
-            let root = String::from_utf8_lossy(&o.stdout).trim().to_string();
-            Path::new(&root)
-                .join("lib/rustlib/aarch64-unknown-linux-gnu/lib")
-                .is_dir()
-        }
-        _ => false,
-    }
-}
-
-/// The architecture a cargo_lambda block really builds for.
-fn effective_arch(requested: &str) -> (&'static str, Option<String>) {
-    match requested {
-        "x86_64" | "x86-64" | "amd64" => ("x86_64", None),
-        _ if aarch64_std_available() => ("arm64", None),
-        _ => (
-            "x86_64",
-            Some("the aarch64 Rust standard library is not installed on this machine, so the function is built for x86_64 instead of arm64 (install it with `rustup target add aarch64-unknown-linux-gnu` to build arm64)".into()),
-        ),
-    }
-}
-
-fn cargo_lambda_bin() -> String {
-    std::env::var("THINGFORM_CARGO_LAMBDA").unwrap_or_else(|_| "cargo-lambda".into())
-}
-
-/// Builds the crate with `cargo lambda build --release --output-format zip` and returns
-/// the zip's bytes.
-async fn build_crate(p: &Provider, cl: &Attrs) -> anyhow::Result<Vec<u8>> {
-    let path = in_stack(p, req_str(cl, "path")?);
-    let (arch, note) = effective_arch(str_of(cl, "arch").unwrap_or("arm64"));
-    if let Some(n) = note {
-        p.warn(n);
-    }
-    let out_dir = std::env::temp_dir().join(format!(
-        "thingform-lambda-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    let mut cmd = tokio::process::Command::new(cargo_lambda_bin());
-    cmd.args([
-        "lambda",
-        "build",
-        "--release",
-        "--output-format",
-        "zip",
-        "--lambda-dir",
-    ])
-    .arg(&out_dir)
-    .arg("--manifest-path")
-    .arg(path.join("Cargo.toml"))
-    .arg(if arch == "arm64" {
-        "--arm64"
-    } else {
-        "--x86-64"
-    });
-    if let Some(bin) = str_of(cl, "binary") {
-        cmd.args(["--bin", bin]);
-    }
-    let output = cmd.output().await.map_err(|e| {
-        anyhow::anyhow!(
-            "cannot run {} ({e}); install it with `pip install cargo-lambda` or set THINGFORM_CARGO_LAMBDA to its path",
-            cargo_lambda_bin()
-        )
-    })?;
-    if !output.status.success() {
-        let err = String::from_utf8_lossy(&output.stderr);
-        let tail: Vec<&str> = err.lines().rev().take(25).collect();
-        anyhow::bail!(
-            "cargo lambda build of {} failed:\n{}",
-            path.display(),
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-        );
-    }
-    let mut zips = vec![];
-    for e in std::fs::read_dir(&out_dir)? {
-        let z = e?.path().join("bootstrap.zip");
-        if z.is_file() {
-            zips.push(z);
-        }
-    }
-    let zip = match zips.as_slice() {
-        [one] => one.clone(),
-        [] => anyhow::bail!(
-            "cargo lambda build produced no bootstrap.zip in {}",
-            out_dir.display()
-        ),
-        _ => anyhow::bail!(
-            "the crate {} has several binaries; name one with cargo_lambda {{ binary = \"...\" }}",
-            path.display()
-        ),
-    };
-    let bytes = std::fs::read(&zip)?;
-    let _ = std::fs::remove_dir_all(&out_dir);
-    Ok(bytes)
-}
-
-/// The code to upload. A crate build may rewrite its Cargo.lock, so the crate's source
-/// hash is taken again after the build and recorded in `planned`: the next plan compares
+/// The code to upload: the package the engine's build step handed in (a built crate or
+/// a zip file), or nothing (S3). A crate build may rewrite its Cargo.lock, so the crate's
+/// source hash taken after the build is recorded in `planned`: the next plan compares
 /// against what was really built.
-async fn code_bytes(p: &Provider, planned: &mut Attrs) -> anyhow::Result<Option<Vec<u8>>> {
-    if let Some(cl) = block(planned, "cargo_lambda").cloned() {
-        let zip = build_crate(p, &cl).await?;
-        let after = crate_source_hash(&in_stack(p, req_str(&cl, "path")?))?;
-        if let Some(Json::Array(l)) = planned.get_mut("cargo_lambda")
-            && let Some(Json::Object(b)) = l.first_mut()
-        {
-            b.insert("source_hash".into(), json!(after));
+fn code_bytes(
+    p: &Provider,
+    planned: &mut Attrs,
+    handed: Option<package::Handed>,
+) -> anyhow::Result<Option<Vec<u8>>> {
+    let wanted = block(planned, "cargo_lambda").is_some() || str_of(planned, "filename").is_some();
+    let Some(h) = handed else {
+        if wanted {
+            anyhow::bail!("no package was built for this function (the build step did not run)");
         }
-        return Ok(Some(zip));
+        return Ok(None);
+    };
+    for w in h.warnings {
+        p.warn(w);
     }
-    if let Some(f) = str_of(planned, "filename") {
-        let path = in_stack(p, f);
-        return Ok(Some(std::fs::read(&path).map_err(|e| {
-            anyhow::anyhow!("cannot read lambda package {}: {e}", path.display())
-        })?));
+    if let Some(after) = h.source_hash
+        && let Some(Json::Array(l)) = planned.get_mut("cargo_lambda")
+        && let Some(Json::Object(b)) = l.first_mut()
+    {
+        b.insert("source_hash".into(), json!(after));
     }
-    Ok(None)
+    Ok(Some(std::fs::read(&h.zip).map_err(|e| {
+        anyhow::anyhow!("cannot read lambda package {}: {e}", h.zip.display())
+    })?))
+}
+
+/// Whether an update uploads new code.
+pub fn code_changed(prior: &Attrs, planned: &Attrs) -> bool {
+    [
+        "filename",
+        "s3_bucket",
+        "s3_key",
+        "s3_object_version",
+        "source_code_hash",
+        "cargo_lambda",
+        "architectures",
+    ]
+    .iter()
+    .any(|k| prior.get(*k) != planned.get(*k))
 }
 
 fn environment(planned: &Attrs) -> Environment {
@@ -443,11 +269,11 @@ impl ResourceType for LambdaFunction {
                 .and_then(Json::as_str)
                 .unwrap_or(".")
                 .to_string();
-            let abs = absolute(&given)?;
-            let hash = crate_source_hash(&abs)?;
+            let abs = build::absolute(&given)?;
+            let hash = build::crate_source_hash(&abs)?;
             let (arch, _) =
-                effective_arch(cl.get("arch").and_then(Json::as_str).unwrap_or("arm64"));
-            cl.insert("path".into(), json!(relative_to(&abs, dir)));
+                build::effective_arch(cl.get("arch").and_then(Json::as_str).unwrap_or("arm64"));
+            cl.insert("path".into(), json!(build::relative_to(&abs, dir)));
             cl.insert("source_hash".into(), json!(hash));
             if config.get("architectures").is_none_or(Json::is_null) {
                 config.insert("architectures".into(), json!([arch]));
@@ -464,8 +290,8 @@ impl ResourceType for LambdaFunction {
             .and_then(Json::as_str)
             .map(str::to_string)
         {
-            let abs = absolute(&f)?;
-            config.insert("filename".into(), json!(relative_to(&abs, dir)));
+            let abs = build::absolute(&f)?;
+            config.insert("filename".into(), json!(build::relative_to(&abs, dir)));
             if config.get("source_code_hash").is_none_or(Json::is_null) {
                 let bytes = std::fs::read(&abs).map_err(|e| {
                     anyhow::anyhow!("cannot read lambda package {}: {e}", abs.display())
@@ -601,7 +427,8 @@ impl ResourceType for LambdaFunction {
         let role = req_str(planned, "role")?;
         check_role_exists(p, role).await?;
         let mut planned = planned.clone();
-        let zip = code_bytes(p, &mut planned).await?;
+        let handed = package::take(&mut planned)?;
+        let zip = code_bytes(p, &mut planned, handed)?;
         let planned = &planned;
         let code = FunctionCode::builder()
             .set_zip_file(zip.map(Blob::new))
@@ -639,9 +466,9 @@ impl ResourceType for LambdaFunction {
         })
         .await?;
         if let Err(e) = wait_active(p, name).await {
-            return Err(super::partial(planned.clone(), e));
+            return Err(super::super::partial(planned.clone(), e));
         }
-        super::created(
+        super::super::created(
             self.read(p, planned).await,
             planned,
             format!("function {name} vanished after creation"),
@@ -651,18 +478,11 @@ impl ResourceType for LambdaFunction {
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
         let name = req_str(prior, "function_name")?;
         let arn = req_str(prior, "arn")?;
+        let mut planned = planned.clone();
+        let handed = package::take(&mut planned)?;
+        let planned = &planned;
         let changed = |k: &str| prior.get(k) != planned.get(k);
-        let code_changed = [
-            "filename",
-            "s3_bucket",
-            "s3_key",
-            "s3_object_version",
-            "source_code_hash",
-            "cargo_lambda",
-            "architectures",
-        ]
-        .iter()
-        .any(|k| changed(k));
+        let code_changed = code_changed(prior, planned);
         let config_changed = [
             "role",
             "handler",
@@ -700,7 +520,7 @@ impl ResourceType for LambdaFunction {
         }
         let mut built = planned.clone();
         if code_changed {
-            let zip = code_bytes(p, &mut built).await?;
+            let zip = code_bytes(p, &mut built, handed)?;
             p.lambda()
                 .update_function_code()
                 .function_name(name)
@@ -756,142 +576,5 @@ impl ResourceType for LambdaFunction {
 
     async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
         self.read(p, planned).await
-    }
-}
-
-pub struct LambdaPermission {
-    schema: Schema,
-}
-
-impl Default for LambdaPermission {
-    fn default() -> Self {
-        LambdaPermission {
-            schema: Schema {
-                id_attr: "statement_id",
-                block: Block::new()
-                    .attr(string("statement_id").computed().force_new())
-                    .attr(string("statement_id_prefix").force_new())
-                    .attr(string("action").required().force_new())
-                    .attr(string("function_name").required().force_new())
-                    .attr(string("principal").required().force_new())
-                    .attr(string("source_arn").force_new())
-                    .attr(string("source_account").force_new())
-                    .attr(string("qualifier").force_new())
-                    .attr(string("event_source_token").force_new())
-                    .attr(string("principal_org_id").force_new())
-                    .attr(out("id")),
-            },
-        }
-    }
-}
-
-fn function_key(f: &str) -> String {
-    // A function may be named by name or ARN; both serialise on the bare name.
-    f.rsplit(':')
-        .find(|s| !s.is_empty() && *s != "$LATEST")
-        .unwrap_or(f)
-        .to_string()
-}
-
-#[async_trait]
-impl ResourceType for LambdaPermission {
-    fn name(&self) -> &'static str {
-        "aws_lambda_permission"
-    }
-    fn schema(&self) -> &Schema {
-        &self.schema
-    }
-    /// Import id: `FUNCTION_NAME/STATEMENT_ID`, as in Terraform.
-    fn import_attrs(&self, id: &str) -> Attrs {
-        let (f, sid) = id.split_once('/').unwrap_or((id, ""));
-        obj([
-            ("id", json!(sid)),
-            ("function_name", json!(f)),
-            ("statement_id", json!(sid)),
-        ])
-    }
-    /// AWS refuses concurrent policy changes on one function ("PreconditionFailed").
-    fn serialization_key(&self, planned: &Attrs) -> Option<String> {
-        str_of(planned, "function_name").map(|f| format!("lambda-policy:{}", function_key(f)))
-    }
-
-    async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let f = req_str(prior, "function_name")?;
-        let sid = req_str(prior, "statement_id")?;
-        let Some(out) = absent(
-            Service::Lambda,
-            "GetPolicy",
-            p.lambda()
-                .get_policy()
-                .function_name(f)
-                .set_qualifier(str_of(prior, "qualifier").map(str::to_string))
-                .send()
-                .await,
-        )?
-        else {
-            return Ok(None);
-        };
-        let policy: Json = serde_json::from_str(out.policy().unwrap_or("{}")).unwrap_or(Json::Null);
-        let found = policy["Statement"]
-            .as_array()
-            .map(|l| l.iter().any(|s| s["Sid"] == json!(sid)))
-            .unwrap_or(false);
-        if !found {
-            return Ok(None);
-        }
-        let mut a = prior.clone();
-        a.insert("id".into(), json!(sid));
-        Ok(Some(a))
-    }
-
-    async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
-        let f = req_str(planned, "function_name")?;
-        let sid = match str_of(planned, "statement_id") {
-            Some(s) => s.to_string(),
-            None => super::attrs::generated_name(str_of(planned, "statement_id_prefix"), 16),
-        };
-        p.lambda()
-            .add_permission()
-            .function_name(f)
-            .statement_id(&sid)
-            .action(req_str(planned, "action")?)
-            .principal(req_str(planned, "principal")?)
-            .set_source_arn(str_of(planned, "source_arn").map(str::to_string))
-            .set_source_account(str_of(planned, "source_account").map(str::to_string))
-            .set_qualifier(str_of(planned, "qualifier").map(str::to_string))
-            .set_event_source_token(str_of(planned, "event_source_token").map(str::to_string))
-            .set_principal_org_id(str_of(planned, "principal_org_id").map(str::to_string))
-            .send()
-            .await
-            .map_err(|e| aws_error("AddPermission", e))?;
-        let mut state = planned.clone();
-        state.insert("statement_id".into(), json!(sid));
-        reread(self, p, &state, || {
-            format!("permission {sid} is missing right after AddPermission")
-        })
-        .await
-    }
-
-    async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
-        reread(self, p, planned, || {
-            "permission no longer exists".to_string()
-        })
-        .await
-    }
-
-    async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
-        let f = req_str(prior, "function_name")?;
-        let sid = req_str(prior, "statement_id")?;
-        gone(
-            Service::Lambda,
-            "RemovePermission",
-            p.lambda()
-                .remove_permission()
-                .function_name(f)
-                .statement_id(sid)
-                .set_qualifier(str_of(prior, "qualifier").map(str::to_string))
-                .send()
-                .await,
-        )
     }
 }
