@@ -5,10 +5,13 @@
 //! so it is called only when the TTL setting really changed; a GSI change is one
 //! UpdateTable call per index.
 
+mod requests;
+use requests::*;
+
 use super::ResourceType;
 use super::attrs::{
     Attrs, block, blocks, bool_of, i64_of, map_json, obj, req_name_or_id, req_str, str_of,
-    string_list, string_map,
+    string_map,
 };
 use super::client::{Provider, aws_error};
 use super::not_found::{Service, absent, is_not_found};
@@ -19,11 +22,9 @@ use super::schema::{
 use super::wait::{Poll, poll_until};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction,
-    DeleteGlobalSecondaryIndexAction, GlobalSecondaryIndex, GlobalSecondaryIndexUpdate,
-    KeySchemaElement, KeyType, LocalSecondaryIndex, PointInTimeRecoverySpecification, Projection,
-    ProjectionType, ProvisionedThroughput, ScalarAttributeType, StreamSpecification,
-    StreamViewType, TableClass, TableStatus, Tag, TimeToLiveSpecification, TimeToLiveStatus,
+    BillingMode, CreateGlobalSecondaryIndexAction, DeleteGlobalSecondaryIndexAction,
+    GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, LocalSecondaryIndex,
+    StreamSpecification, StreamViewType, TableClass, TimeToLiveStatus,
     UpdateGlobalSecondaryIndexAction,
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -111,159 +112,6 @@ impl DynamoDbTable {
             },
         }
     }
-}
-
-fn key_schema(hash: &str, range: Option<&str>) -> anyhow::Result<Vec<KeySchemaElement>> {
-    let mut ks = vec![
-        KeySchemaElement::builder()
-            .attribute_name(hash)
-            .key_type(KeyType::Hash)
-            .build()?,
-    ];
-    if let Some(r) = range {
-        ks.push(
-            KeySchemaElement::builder()
-                .attribute_name(r)
-                .key_type(KeyType::Range)
-                .build()?,
-        );
-    }
-    Ok(ks)
-}
-
-fn projection(a: &Attrs) -> anyhow::Result<Projection> {
-    let nka = string_list(a, "non_key_attributes");
-    Ok(Projection::builder()
-        .projection_type(ProjectionType::from(req_str(a, "projection_type")?))
-        .set_non_key_attributes((!nka.is_empty()).then_some(nka))
-        .build())
-}
-
-fn provisioned(pay_per_request: bool, a: &Attrs) -> anyhow::Result<Option<ProvisionedThroughput>> {
-    if pay_per_request {
-        return Ok(None);
-    }
-    Ok(Some(
-        ProvisionedThroughput::builder()
-            .read_capacity_units(i64_of(a, "read_capacity").unwrap_or(1))
-            .write_capacity_units(i64_of(a, "write_capacity").unwrap_or(1))
-            .build()?,
-    ))
-}
-
-fn attribute_definitions(planned: &Attrs) -> anyhow::Result<Vec<AttributeDefinition>> {
-    blocks(planned, "attribute")
-        .into_iter()
-        .map(|a| {
-            Ok(AttributeDefinition::builder()
-                .attribute_name(req_str(a, "name")?)
-                .attribute_type(ScalarAttributeType::from(req_str(a, "type")?))
-                .build()?)
-        })
-        .collect()
-}
-
-fn is_ppr(a: &Attrs) -> bool {
-    str_of(a, "billing_mode") == Some("PAY_PER_REQUEST")
-}
-
-fn gsi(a: &Attrs, ppr: bool) -> anyhow::Result<GlobalSecondaryIndex> {
-    Ok(GlobalSecondaryIndex::builder()
-        .index_name(req_str(a, "name")?)
-        .set_key_schema(Some(key_schema(
-            req_str(a, "hash_key")?,
-            str_of(a, "range_key"),
-        )?))
-        .projection(projection(a)?)
-        .set_provisioned_throughput(provisioned(ppr, a)?)
-        .build()?)
-}
-
-fn ttl_of(a: &Attrs) -> (bool, Option<String>) {
-    match block(a, "ttl") {
-        Some(t) => (
-            bool_of(t, "enabled").unwrap_or(false),
-            str_of(t, "attribute_name").map(str::to_string),
-        ),
-        None => (false, None),
-    }
-}
-
-fn pitr_of(a: &Attrs) -> bool {
-    block(a, "point_in_time_recovery")
-        .and_then(|b| bool_of(b, "enabled"))
-        .unwrap_or(false)
-}
-
-/// Polls until the table and all its indexes are ACTIVE (DynamoDB creates and updates
-/// asynchronously; a table in CREATING/UPDATING rejects further changes).
-async fn wait_active(p: &Provider, name: &str) -> anyhow::Result<()> {
-    poll_until(
-        p.poll_interval,
-        Duration::from_secs(600),
-        |_| format!("table {name} did not become ACTIVE within 10 minutes"),
-        || async {
-            let t = p
-                .dynamodb()
-                .describe_table()
-                .table_name(name)
-                .send()
-                .await
-                .map_err(|e| aws_error("DescribeTable", e))?;
-            let table = t.table();
-            let active = table.and_then(|t| t.table_status()) == Some(&TableStatus::Active)
-                && table
-                    .map(|t| {
-                        t.global_secondary_indexes()
-                            .iter()
-                            .all(|g| g.index_status().map(|s| s.as_str()) == Some("ACTIVE"))
-                    })
-                    .unwrap_or(true);
-            Ok(if active {
-                Poll::Ready(())
-            } else {
-                Poll::Pending(None)
-            })
-        },
-    )
-    .await
-}
-
-async fn set_ttl(p: &Provider, name: &str, enabled: bool, attr: &str) -> anyhow::Result<()> {
-    p.dynamodb()
-        .update_time_to_live()
-        .table_name(name)
-        .time_to_live_specification(
-            TimeToLiveSpecification::builder()
-                .enabled(enabled)
-                .attribute_name(attr)
-                .build()?,
-        )
-        .send()
-        .await
-        .map_err(|e| aws_error("UpdateTimeToLive", e))?;
-    Ok(())
-}
-
-async fn set_pitr(p: &Provider, name: &str, enabled: bool) -> anyhow::Result<()> {
-    p.dynamodb()
-        .update_continuous_backups()
-        .table_name(name)
-        .point_in_time_recovery_specification(
-            PointInTimeRecoverySpecification::builder()
-                .point_in_time_recovery_enabled(enabled)
-                .build()?,
-        )
-        .send()
-        .await
-        .map_err(|e| aws_error("UpdateContinuousBackups", e))?;
-    Ok(())
-}
-
-fn tag_list(tags: BTreeMap<String, String>) -> anyhow::Result<Vec<Tag>> {
-    tags.into_iter()
-        .map(|(k, v)| Ok(Tag::builder().key(k).value(v).build()?))
-        .collect()
 }
 
 #[async_trait]
