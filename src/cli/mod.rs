@@ -512,10 +512,7 @@ async fn configure_provider(stack: &Stack) -> anyhow::Result<Provider> {
             "the provider \"aws\" configuration depends on values known only after apply; use variables"
         );
     }
-    let mut provider = Provider::configure(&cfg.to_json()).await?;
-    provider.stack_dir =
-        std::fs::canonicalize(&stack.module.dir).unwrap_or_else(|_| stack.module.dir.clone());
-    Ok(provider)
+    Provider::configure(&cfg.to_json()).await
 }
 
 /// Terminal progress, as Terraform prints it.
@@ -593,6 +590,12 @@ impl Ui for TermUi {
             Event::Skipped { address, because } => {
                 println!("{address}: skipped because {because} failed")
             }
+            Event::Building { address, source } => println!("{address}: Building {source}..."),
+            Event::Built {
+                address,
+                source,
+                elapsed_secs,
+            } => println!("{address}: Built {source} [{elapsed_secs}s]"),
             Event::Warning(w) => eprintln!("Warning: {w}"),
             Event::Interrupted => eprintln!(
                 "\nInterrupt received.\nPlease wait for thingform to exit or data loss may occur.\nGracefully shutting down: running operations finish and are saved to state; nothing new starts."

@@ -692,8 +692,46 @@ async fn with_progress<F: std::future::Future<Output = T>, T>(
     }
 }
 
+/// Builds or reads the package an operation uploads (a Lambda crate or zip) as its own
+/// step, before the provider call; None when it uploads none.
+async fn build_step(
+    stack: Option<&Stack>,
+    ui: &dyn Ui,
+    change: &ResourceChange,
+    prior: Option<&Attrs>,
+    planned: &Attrs,
+) -> anyhow::Result<Option<crate::build::Package>> {
+    let Some(req) = provider::package::request(&change.rtype, prior, planned) else {
+        return Ok(None);
+    };
+    let dir = stack.map(|s| s.module.dir.clone()).unwrap_or_default();
+    let source = match &req {
+        crate::build::Request::Crate { path, .. } => path.clone(),
+        crate::build::Request::Zip { path } => path.clone(),
+    };
+    if req.builds() {
+        let address = change.address.clone();
+        ui.event(Event::Building {
+            address: address.clone(),
+            source: source.clone(),
+        });
+        let start = Instant::now();
+        let package = crate::build::build(&req, &dir).await?;
+        let elapsed_secs = start.elapsed().as_secs();
+        ui.event(Event::Built {
+            address,
+            source,
+            elapsed_secs,
+        });
+        return Ok(Some(package));
+    }
+    crate::build::build(&req, &dir).await.map(Some)
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn create(
     shared: &Shared,
+    stack: Option<&Stack>,
     provider: &Provider,
     ui: &dyn Ui,
     change: &ResourceChange,
@@ -701,6 +739,15 @@ async fn create(
     shown_action: Action,
 ) -> anyhow::Result<Attrs> {
     let t = rtype(&change.rtype)?;
+    let package = build_step(stack, ui, change, None, planned).await?;
+    let handed;
+    let call = match &package {
+        Some(pkg) => {
+            handed = provider::package::attach(planned, pkg);
+            &handed
+        }
+        None => planned,
+    };
     // Journal the intent first: if we die during the call, the next plan looks for the object.
     let pending = PendingCreate {
         address: change.address.clone(),
@@ -709,13 +756,7 @@ async fn create(
         started_at: chrono::Utc::now().to_rfc3339(),
     };
     shared.commit(vec![Record::PendingAdd { pending }]).await?;
-    let result = with_progress(
-        ui,
-        &change.address,
-        shown_action,
-        t.create(provider, planned),
-    )
-    .await;
+    let result = with_progress(ui, &change.address, shown_action, t.create(provider, call)).await;
     let done_pending = Record::PendingRemove {
         address: change.address.clone(),
     };
@@ -819,7 +860,16 @@ async fn run_change(
         Action::NoOp => Ok(None),
         Action::Create => {
             let planned = planned()?;
-            let attrs = create(&shared, &provider, ui, change, &planned, Action::Create).await?;
+            let attrs = create(
+                &shared,
+                stack.as_deref(),
+                &provider,
+                ui,
+                change,
+                &planned,
+                Action::Create,
+            )
+            .await?;
             set_value(&attrs);
             Ok(id_of(t, &attrs))
         }
@@ -827,11 +877,20 @@ async fn run_change(
             let planned = planned()?;
             let prior =
                 prior.ok_or_else(|| anyhow::anyhow!("{} is not in state", change.address))?;
+            let package = build_step(stack.as_deref(), ui, change, Some(&prior), &planned).await?;
+            let handed;
+            let call = match &package {
+                Some(pkg) => {
+                    handed = provider::package::attach(&planned, pkg);
+                    &handed
+                }
+                None => &planned,
+            };
             let attrs = with_progress(
                 ui,
                 &change.address,
                 Action::Update,
-                t.update(&provider, &prior, &planned),
+                t.update(&provider, &prior, call),
             )
             .await?;
             let mut attrs = normalize_json(&Json::Object(attrs), &t.schema().block)
@@ -891,7 +950,16 @@ async fn run_change(
         }
         Action::DeleteThenCreate => {
             let planned = planned()?;
-            let attrs = create(&shared, &provider, ui, change, &planned, Action::Create).await?;
+            let attrs = create(
+                &shared,
+                stack.as_deref(),
+                &provider,
+                ui,
+                change,
+                &planned,
+                Action::Create,
+            )
+            .await?;
             set_value(&attrs);
             Ok(id_of(t, &attrs))
         }
@@ -909,7 +977,16 @@ async fn run_change(
                     Record::Depose { resource: old },
                 ])
                 .await?;
-            let attrs = create(&shared, &provider, ui, change, &planned, Action::Create).await?;
+            let attrs = create(
+                &shared,
+                stack.as_deref(),
+                &provider,
+                ui,
+                change,
+                &planned,
+                Action::Create,
+            )
+            .await?;
             set_value(&attrs);
             Ok(id_of(t, &attrs))
         }

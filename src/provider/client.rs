@@ -58,8 +58,6 @@ pub struct Provider {
     sdk: aws_types::SdkConfig,
     endpoints: BTreeMap<String, String>,
     path_style: bool,
-    /// The stack directory: relative file paths in resources are resolved against it.
-    pub stack_dir: std::path::PathBuf,
     /// How often waiters poll AWS (DynamoDB ACTIVE, ...).
     pub poll_interval: Duration,
     /// How many reads a batched refresh runs at once (the run's `-parallelism`).
@@ -157,7 +155,6 @@ impl Provider {
         Ok(Provider {
             region,
             default_tags,
-            stack_dir: std::env::current_dir().unwrap_or_default(),
             sdk,
             endpoints,
             path_style,
