@@ -6,6 +6,7 @@
 
 pub mod address;
 pub mod backend;
+pub mod build;
 pub mod cli;
 pub mod config;
 pub mod diag;

@@ -200,6 +200,36 @@ impl fmt::Display for Value {
     }
 }
 
+/// Canonical form of a JSON document held in a string (sorted keys, no whitespace), so
+/// two spellings of one policy compare equal.
+pub fn canonical_json(s: &str) -> String {
+    match serde_json::from_str::<Json>(s) {
+        Ok(v) => sort_json(&v).to_string(),
+        Err(_) => s.to_string(),
+    }
+}
+
+fn sort_json(v: &Json) -> Json {
+    match v {
+        Json::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            Json::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sort_json(&m[k])))
+                    .collect(),
+            )
+        }
+        Json::Array(a) => Json::Array(a.iter().map(sort_json).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Lower-case hexadecimal of `bytes` (hashes).
+pub fn hex(bytes: &[u8]) -> String {
+    ::hex::encode(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,5 +255,15 @@ mod tests {
         m.insert("arn".to_string(), Value::Unknown);
         m.insert("name".to_string(), Value::String("x".into()));
         assert_eq!(Value::Map(m).unknown_mask(), json!({"arn": true}));
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_and_hex_is_lower_case() {
+        assert_eq!(
+            canonical_json("{ \"b\": [1, {\"d\":1,\"c\":2}], \"a\": null }"),
+            r#"{"a":null,"b":[1,{"c":2,"d":1}]}"#
+        );
+        assert_eq!(canonical_json("not json"), "not json");
+        assert_eq!(hex(&[0, 0xab, 0x1f]), "00ab1f");
     }
 }

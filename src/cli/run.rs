@@ -178,10 +178,7 @@ async fn configure_provider(stack: &Stack) -> anyhow::Result<Provider> {
             "the provider \"aws\" configuration depends on values known only after apply; use variables"
         );
     }
-    let mut provider = Provider::configure(&cfg.to_json()).await?;
-    provider.stack_dir =
-        std::fs::canonicalize(&stack.module.dir).unwrap_or_else(|_| stack.module.dir.clone());
-    Ok(provider)
+    Provider::configure(&cfg.to_json()).await
 }
 
 fn plan_options(flags: &PlanFlags, destroy: bool) -> anyhow::Result<PlanOptions> {

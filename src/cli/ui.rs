@@ -103,6 +103,12 @@ impl Ui for TermUi {
             Event::Skipped { address, because } => {
                 println!("{address}: skipped because {because} failed")
             }
+            Event::Building { address, source } => println!("{address}: Building {source}..."),
+            Event::Built {
+                address,
+                source,
+                elapsed_secs,
+            } => println!("{address}: Built {source} [{elapsed_secs}s]"),
             Event::Warning(w) => eprintln!("Warning: {w}"),
             Event::Interrupted => eprintln!(
                 "\nInterrupt received.\nPlease wait for thingform to exit or data loss may occur.\nGracefully shutting down: running operations finish and are saved to state; nothing new starts."

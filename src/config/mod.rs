@@ -183,16 +183,12 @@ pub fn load_dir(dir: &Path) -> Result<Module, Diagnostics> {
         }
     }
     module.files = files;
-    module.hash = hex(&sha2::Digest::finalize(hasher));
+    module.hash = crate::value::hex(&sha2::Digest::finalize(hasher));
     if diags.has_errors() {
         Err(diags)
     } else {
         Ok(module)
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The path as the user would like to read it: relative to the working directory.

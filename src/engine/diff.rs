@@ -14,9 +14,7 @@ pub fn normalize(v: &Value, schema: &Block) -> Value {
     for a in &schema.attrs {
         let x = m.get(a.name).cloned().unwrap_or(Value::Null);
         let x = match (&a.ty, x) {
-            (Ty::Json, Value::String(s)) => {
-                Value::String(crate::provider::attrs::canonical_json(&s))
-            }
+            (Ty::Json, Value::String(s)) => Value::String(crate::value::canonical_json(&s)),
             (Ty::Set(_), Value::List(mut l)) if !l.iter().any(Value::has_unknown) => {
                 l.sort_by_key(|e| e.to_json().to_string());
                 Value::List(l)

@@ -33,6 +33,16 @@ pub enum Event {
         action: Action,
         elapsed_secs: u64,
     },
+    /// A package (a Lambda crate) is being built for the operation on `address`.
+    Building {
+        address: Address,
+        source: String,
+    },
+    Built {
+        address: Address,
+        source: String,
+        elapsed_secs: u64,
+    },
     Completed {
         address: Address,
         action: Action,

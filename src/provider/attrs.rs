@@ -12,6 +12,17 @@ pub fn req_str<'a>(a: &'a Attrs, k: &str) -> anyhow::Result<&'a str> {
     str_of(a, k).ok_or_else(|| anyhow::anyhow!("attribute `{k}` is required but has no value"))
 }
 
+/// The attribute that names an object (`name`, `arn`, ...), or its `id` when only that is
+/// known (an import).
+pub fn name_or_id<'a>(a: &'a Attrs, k: &str) -> Option<&'a str> {
+    str_of(a, k).or_else(|| str_of(a, "id"))
+}
+
+/// [`name_or_id`], required: `missing` is the error when neither is set.
+pub fn req_name_or_id<'a>(a: &'a Attrs, k: &str, missing: &str) -> anyhow::Result<&'a str> {
+    name_or_id(a, k).ok_or_else(|| anyhow::Error::msg(missing.to_string()))
+}
+
 pub fn bool_of(a: &Attrs, k: &str) -> Option<bool> {
     a.get(k).and_then(Json::as_bool)
 }
@@ -86,29 +97,4 @@ pub fn generated_name(prefix: Option<&str>, random_len: usize) -> String {
         prefix.unwrap_or("thingform-"),
         &id[..random_len.min(id.len())]
     )
-}
-
-/// Canonical form of a JSON document held in a string (sorted keys, no whitespace), so
-/// two spellings of one policy compare equal.
-pub fn canonical_json(s: &str) -> String {
-    match serde_json::from_str::<Json>(s) {
-        Ok(v) => sort_json(&v).to_string(),
-        Err(_) => s.to_string(),
-    }
-}
-
-fn sort_json(v: &Json) -> Json {
-    match v {
-        Json::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            Json::Object(
-                keys.into_iter()
-                    .map(|k| (k.clone(), sort_json(&m[k])))
-                    .collect(),
-            )
-        }
-        Json::Array(a) => Json::Array(a.iter().map(sort_json).collect()),
-        other => other.clone(),
-    }
 }

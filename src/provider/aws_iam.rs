@@ -3,22 +3,21 @@
 
 use super::ResourceType;
 use super::attrs::{
-    Attrs, bool_of, canonical_json, i64_of, map_json, obj, req_str, str_of, string_map,
+    Attrs, bool_of, i64_of, map_json, obj, req_name_or_id, req_str, str_of, string_map,
 };
 use super::client::{Provider, aws_error};
+use super::not_found::{Service, absent, gone, is_not_found};
+use super::reread::reread;
 use super::retry::url_decode;
 use super::schema::{
     Block, Schema, boolean, json as json_attr, number, out, string, string_map as map_attr,
 };
+use crate::value::canonical_json;
 use async_trait::async_trait;
 use aws_sdk_iam::types::Tag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
-
-fn no_such<E: ProvideErrorMetadata>(e: &E) -> bool {
-    e.code() == Some("NoSuchEntity")
-}
 
 pub struct IamRole {
     schema: Schema,
@@ -77,13 +76,14 @@ impl ResourceType for IamRole {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let name = str_of(prior, "name")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("role has no name"))?;
-        let out = match p.iam().get_role().role_name(name).send().await {
-            Ok(o) => o,
-            Err(e) if no_such(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("GetRole", e)),
+        let name = req_name_or_id(prior, "name", "role has no name")?;
+        let Some(out) = absent(
+            Service::Iam,
+            "GetRole",
+            p.iam().get_role().role_name(name).send().await,
+        )?
+        else {
+            return Ok(None);
         };
         let Some(r) = out.role() else { return Ok(None) };
         let live: BTreeMap<String, String> = r
@@ -226,9 +226,7 @@ impl ResourceType for IamRole {
                     .map_err(|e| aws_error("TagRole", e))?;
             }
         }
-        self.read(p, prior)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("role {name} no longer exists"))
+        reread(self, p, prior, || format!("role {name} no longer exists")).await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
@@ -271,7 +269,7 @@ impl ResourceType for IamRole {
         }
         match p.iam().delete_role().role_name(name).send().await {
             Ok(_) => Ok(()),
-            Err(e) if no_such(&e) => Ok(()),
+            Err(e) if is_not_found(Service::Iam, &e) => Ok(()),
             Err(e) if e.code() == Some("DeleteConflict") => Err(anyhow::anyhow!(
                 "IAM role {name} still has policies attached outside this stack; detach them or set force_detach_policies = true"
             )),
@@ -326,17 +324,18 @@ impl ResourceType for IamRolePolicy {
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
         let (role, name) = (req_str(prior, "role")?, req_str(prior, "name")?);
-        let out = match p
-            .iam()
-            .get_role_policy()
-            .role_name(role)
-            .policy_name(name)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if no_such(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("GetRolePolicy", e)),
+        let Some(out) = absent(
+            Service::Iam,
+            "GetRolePolicy",
+            p.iam()
+                .get_role_policy()
+                .role_name(role)
+                .policy_name(name)
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         Ok(Some(obj([
             ("id", json!(format!("{role}:{name}"))),
@@ -372,18 +371,16 @@ impl ResourceType for IamRolePolicy {
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
         let (role, name) = (req_str(prior, "role")?, req_str(prior, "name")?);
-        match p
-            .iam()
-            .delete_role_policy()
-            .role_name(role)
-            .policy_name(name)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if no_such(&e) => Ok(()),
-            Err(e) => Err(aws_error("DeleteRolePolicy", e)),
-        }
+        gone(
+            Service::Iam,
+            "DeleteRolePolicy",
+            p.iam()
+                .delete_role_policy()
+                .role_name(role)
+                .policy_name(name)
+                .send()
+                .await,
+        )
     }
 }
 
@@ -445,7 +442,7 @@ impl IamRolePolicyAttachment {
                             .filter_map(|a| a.policy_arn().map(str::to_string))
                             .collect::<std::collections::HashSet<String>>(),
                     )),
-                    Err(e) if no_such(&e) => Ok(None),
+                    Err(e) if is_not_found(Service::Iam, &e) => Ok(None),
                     Err(e) => Err(aws_error("ListAttachedRolePolicies", e)),
                 }
             })
@@ -485,16 +482,17 @@ impl ResourceType for IamRolePolicyAttachment {
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
         let (role, arn) = (req_str(prior, "role")?, req_str(prior, "policy_arn")?);
-        let out = match p
-            .iam()
-            .list_attached_role_policies()
-            .role_name(role)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if no_such(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("ListAttachedRolePolicies", e)),
+        let Some(out) = absent(
+            Service::Iam,
+            "ListAttachedRolePolicies",
+            p.iam()
+                .list_attached_role_policies()
+                .role_name(role)
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         if !out
             .attached_policies()
@@ -515,7 +513,7 @@ impl ResourceType for IamRolePolicyAttachment {
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
         let roles: std::collections::HashSet<&str> =
             priors.iter().filter_map(|a| str_of(a, "role")).collect();
-        if priors.len() < 2 || roles.len() >= priors.len() {
+        if !p.lists(priors.len(), 2) || roles.len() >= priors.len() {
             return None;
         }
         Some(self.per_role(p, priors).await)
@@ -530,30 +528,30 @@ impl ResourceType for IamRolePolicyAttachment {
             .send()
             .await
             .map_err(|e| aws_error("AttachRolePolicy", e))?;
-        self.read(p, planned).await?.ok_or_else(|| {
-            anyhow::anyhow!("policy {arn} is not attached to {role} right after AttachRolePolicy")
+        reread(self, p, planned, || {
+            format!("policy {arn} is not attached to {role} right after AttachRolePolicy")
         })
+        .await
     }
 
     async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("attachment no longer exists"))
+        reread(self, p, planned, || {
+            "attachment no longer exists".to_string()
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
         let (role, arn) = (req_str(prior, "role")?, req_str(prior, "policy_arn")?);
-        match p
-            .iam()
-            .detach_role_policy()
-            .role_name(role)
-            .policy_arn(arn)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if no_such(&e) => Ok(()),
-            Err(e) => Err(aws_error("DetachRolePolicy", e)),
-        }
+        gone(
+            Service::Iam,
+            "DetachRolePolicy",
+            p.iam()
+                .detach_role_policy()
+                .role_name(role)
+                .policy_arn(arn)
+                .send()
+                .await,
+        )
     }
 }

@@ -7,7 +7,8 @@ use super::ResourceType;
 use super::attrs::{Attrs, bool_of, req_str, str_of};
 use super::batch;
 use super::client::{Provider, aws_error, error_code};
-use super::iot_common::not_found;
+use super::not_found::{Service, absent, gone, is_not_found};
+use super::reread::reread;
 use super::schema::{Block, Schema, boolean, out, string};
 use async_trait::async_trait;
 use aws_sdk_iot::types::{CertificateStatus, CertificateStatus as Status};
@@ -137,7 +138,7 @@ impl ResourceType for IotCertificate {
         p: &Provider,
         priors: &[&Attrs],
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
-        if priors.len() < 3 {
+        if !p.lists(priors.len(), 3) {
             return None;
         }
         Some(self.list_fleet(p, priors).await)
@@ -145,16 +146,17 @@ impl ResourceType for IotCertificate {
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
         let id = req_str(prior, "id")?;
-        let d = match p
-            .iot()
-            .describe_certificate()
-            .certificate_id(id)
-            .send()
-            .await
-        {
-            Ok(d) => d,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("DescribeCertificate", e)),
+        let Some(d) = absent(
+            Service::Iot,
+            "DescribeCertificate",
+            p.iot()
+                .describe_certificate()
+                .certificate_id(id)
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         let Some(c) = d.certificate_description() else {
             return Ok(None);
@@ -255,9 +257,10 @@ impl ResourceType for IotCertificate {
                 .await
                 .map_err(|e| aws_error("UpdateCertificate", e))?;
         }
-        self.read(p, prior)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("certificate {id} no longer exists"))
+        reread(self, p, prior, || {
+            format!("certificate {id} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
@@ -275,7 +278,7 @@ impl ResourceType for IotCertificate {
         }
         match p.iot().delete_certificate().certificate_id(id).send().await {
             Ok(_) => return Ok(()),
-            Err(e) if not_found(&e) => return Ok(()),
+            Err(e) if is_not_found(Service::Iot, &e) => return Ok(()),
             Err(e)
                 if matches!(
                     error_code(&e),
@@ -320,11 +323,11 @@ impl ResourceType for IotCertificate {
                 .await
                 .map_err(|e| aws_error("DetachThingPrincipal", e))?;
         }
-        match p.iot().delete_certificate().certificate_id(id).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if not_found(&e) => Ok(()),
-            Err(e) => Err(aws_error("DeleteCertificate", e)),
-        }
+        gone(
+            Service::Iot,
+            "DeleteCertificate",
+            p.iot().delete_certificate().certificate_id(id).send().await,
+        )
     }
 }
 
@@ -339,7 +342,7 @@ async fn deactivate(p: &Provider, id: &str) -> anyhow::Result<bool> {
         .await
     {
         Ok(_) => Ok(true),
-        Err(e) if not_found(&e) => Ok(false),
+        Err(e) if is_not_found(Service::Iot, &e) => Ok(false),
         Err(e) => Err(aws_error("UpdateCertificate (INACTIVE)", e)),
     }
 }

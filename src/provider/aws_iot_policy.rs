@@ -4,11 +4,14 @@
 //! the oldest non-default version is deleted first when the limit is reached.
 
 use super::ResourceType;
-use super::attrs::{Attrs, canonical_json, obj, req_str, str_of};
+use super::attrs::{Attrs, obj, req_name_or_id, req_str, str_of};
 use super::batch;
 use super::client::{Provider, aws_error};
-use super::iot_common::{not_found, read_tags, tag_list, update_tags};
+use super::iot_common::{read_tags, tag_list, update_tags};
+use super::not_found::{Service, absent, gone};
+use super::reread::reread;
 use super::schema::{Block, Schema, json as json_attr, out, string, string_map as map_attr};
+use crate::value::canonical_json;
 use async_trait::async_trait;
 use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
@@ -80,13 +83,14 @@ impl ResourceType for IotPolicy {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let name = str_of(prior, "name")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("policy has no name"))?;
-        let out = match p.iot().get_policy().policy_name(name).send().await {
-            Ok(o) => o,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("GetPolicy", e)),
+        let name = req_name_or_id(prior, "name", "policy has no name")?;
+        let Some(out) = absent(
+            Service::Iot,
+            "GetPolicy",
+            p.iot().get_policy().policy_name(name).send().await,
+        )?
+        else {
+            return Ok(None);
         };
         let arn = out.policy_arn().unwrap_or_default().to_string();
         let mut a = Attrs::new();
@@ -133,23 +137,25 @@ impl ResourceType for IotPolicy {
                 .map_err(|e| aws_error("CreatePolicyVersion", e))?;
         }
         update_tags(p, req_str(prior, "arn")?, prior, planned).await?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("policy {name} no longer exists"))
+        reread(self, p, planned, || {
+            format!("policy {name} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
         let name = req_str(prior, "name")?;
-        let versions = match p
-            .iot()
-            .list_policy_versions()
-            .policy_name(name)
-            .send()
-            .await
-        {
-            Ok(v) => v,
-            Err(e) if not_found(&e) => return Ok(()),
-            Err(e) => return Err(aws_error("ListPolicyVersions", e)),
+        let Some(versions) = absent(
+            Service::Iot,
+            "ListPolicyVersions",
+            p.iot()
+                .list_policy_versions()
+                .policy_name(name)
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(());
         };
         for v in versions
             .policy_versions()
@@ -166,11 +172,11 @@ impl ResourceType for IotPolicy {
                     .map_err(|e| aws_error("DeletePolicyVersion", e))?;
             }
         }
-        match p.iot().delete_policy().policy_name(name).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if not_found(&e) => Ok(()),
-            Err(e) => Err(aws_error("DeletePolicy", e)),
-        }
+        gone(
+            Service::Iot,
+            "DeletePolicy",
+            p.iot().delete_policy().policy_name(name).send().await,
+        )
     }
 
     async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
@@ -220,18 +226,19 @@ async fn targets_of_policy(
     let mut marker: Option<String> = None;
     let mut pages = 0;
     while found.len() < wanted.len() && pages < budget {
-        let page = match p
-            .iot()
-            .list_targets_for_policy()
-            .policy_name(policy)
-            .page_size(250)
-            .set_marker(marker.take())
-            .send()
-            .await
-        {
-            Ok(page) => page,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("ListTargetsForPolicy", e)),
+        let Some(page) = absent(
+            Service::Iot,
+            "ListTargetsForPolicy",
+            p.iot()
+                .list_targets_for_policy()
+                .policy_name(policy)
+                .page_size(250)
+                .set_marker(marker.take())
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         pages += 1;
         found.extend(
@@ -310,10 +317,13 @@ impl ResourceType for IotPolicyAttachment {
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
         let (policy, target) = (req_str(prior, "policy")?, req_str(prior, "target")?);
-        let out = match p.iot().list_attached_policies().target(target).send().await {
-            Ok(o) => o,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("ListAttachedPolicies", e)),
+        let Some(out) = absent(
+            Service::Iot,
+            "ListAttachedPolicies",
+            p.iot().list_attached_policies().target(target).send().await,
+        )?
+        else {
+            return Ok(None);
         };
         if !out
             .policies()
@@ -334,7 +344,7 @@ impl ResourceType for IotPolicyAttachment {
         priors: &[&Attrs],
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
         let policies: HashSet<&str> = priors.iter().filter_map(|a| str_of(a, "policy")).collect();
-        if priors.len() < 3 || policies.len() >= priors.len() {
+        if !p.lists(priors.len(), 3) || policies.len() >= priors.len() {
             return None;
         }
         Some(self.list_targets(p, priors).await)
@@ -354,25 +364,24 @@ impl ResourceType for IotPolicyAttachment {
     }
 
     async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("attachment no longer exists"))
+        reread(self, p, planned, || {
+            "attachment no longer exists".to_string()
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
         let (policy, target) = (req_str(prior, "policy")?, req_str(prior, "target")?);
-        match p
-            .iot()
-            .detach_policy()
-            .policy_name(policy)
-            .target(target)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if not_found(&e) => Ok(()),
-            Err(e) => Err(aws_error("DetachPolicy", e)),
-        }
+        gone(
+            Service::Iot,
+            "DetachPolicy",
+            p.iot()
+                .detach_policy()
+                .policy_name(policy)
+                .target(target)
+                .send()
+                .await,
+        )
     }
 }
 
@@ -409,17 +418,18 @@ async fn thing_principals(p: &Provider, thing: &str) -> anyhow::Result<Option<Ha
     let mut all = HashSet::new();
     let mut token: Option<String> = None;
     loop {
-        let page = match p
-            .iot()
-            .list_thing_principals()
-            .thing_name(thing)
-            .set_next_token(token.take())
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("ListThingPrincipals", e)),
+        let Some(page) = absent(
+            Service::Iot,
+            "ListThingPrincipals",
+            p.iot()
+                .list_thing_principals()
+                .thing_name(thing)
+                .set_next_token(token.take())
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         all.extend(page.principals().iter().cloned());
         match page.next_token() {
@@ -465,7 +475,7 @@ impl ResourceType for IotThingPrincipalAttachment {
         priors: &[&Attrs],
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
         let things: HashSet<&str> = priors.iter().filter_map(|a| str_of(a, "thing")).collect();
-        if priors.len() < 3 || things.len() >= priors.len() {
+        if !p.lists(priors.len(), 3) || things.len() >= priors.len() {
             return None;
         }
         Some(self.per_thing(p, priors).await)
@@ -485,25 +495,24 @@ impl ResourceType for IotThingPrincipalAttachment {
     }
 
     async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("attachment no longer exists"))
+        reread(self, p, planned, || {
+            "attachment no longer exists".to_string()
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
         let (thing, principal) = (req_str(prior, "thing")?, req_str(prior, "principal")?);
-        match p
-            .iot()
-            .detach_thing_principal()
-            .thing_name(thing)
-            .principal(principal)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if not_found(&e) => Ok(()),
-            Err(e) => Err(aws_error("DetachThingPrincipal", e)),
-        }
+        gone(
+            Service::Iot,
+            "DetachThingPrincipal",
+            p.iot()
+                .detach_thing_principal()
+                .thing_name(thing)
+                .principal(principal)
+                .send()
+                .await,
+        )
     }
 }
 

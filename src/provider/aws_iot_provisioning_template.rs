@@ -2,12 +2,15 @@
 //! new default version; AWS keeps at most 5, so the oldest non-default one is pruned.
 
 use super::ResourceType;
-use super::attrs::{Attrs, block, bool_of, canonical_json, obj, req_str, str_of};
+use super::attrs::{Attrs, block, bool_of, obj, req_name_or_id, req_str, str_of};
 use super::client::{Provider, aws_error};
-use super::iot_common::{not_found, read_tags, tag_list, update_tags};
+use super::iot_common::{read_tags, tag_list, update_tags};
+use super::not_found::{Service, absent, gone};
+use super::reread::reread;
 use super::schema::{
     Block, Schema, boolean, json as json_attr, out, single, string, string_map as map_attr,
 };
+use crate::value::canonical_json;
 use async_trait::async_trait;
 use aws_sdk_iot::types::{ProvisioningHook, TemplateType};
 use serde_json::json;
@@ -71,19 +74,18 @@ impl ResourceType for IotProvisioningTemplate {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let name = str_of(prior, "name")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("template has no name"))?;
-        let t = match p
-            .iot()
-            .describe_provisioning_template()
-            .template_name(name)
-            .send()
-            .await
-        {
-            Ok(t) => t,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("DescribeProvisioningTemplate", e)),
+        let name = req_name_or_id(prior, "name", "template has no name")?;
+        let Some(t) = absent(
+            Service::Iot,
+            "DescribeProvisioningTemplate",
+            p.iot()
+                .describe_provisioning_template()
+                .template_name(name)
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         let arn = t.template_arn().unwrap_or_default().to_string();
         let mut a = Attrs::new();
@@ -193,23 +195,22 @@ impl ResourceType for IotProvisioningTemplate {
             .await
             .map_err(|e| aws_error("UpdateProvisioningTemplate", e))?;
         update_tags(p, req_str(prior, "arn")?, prior, planned).await?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("template {name} no longer exists"))
+        reread(self, p, planned, || {
+            format!("template {name} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
         let name = req_str(prior, "name")?;
-        match p
-            .iot()
-            .delete_provisioning_template()
-            .template_name(name)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if not_found(&e) => Ok(()),
-            Err(e) => Err(aws_error("DeleteProvisioningTemplate", e)),
-        }
+        gone(
+            Service::Iot,
+            "DeleteProvisioningTemplate",
+            p.iot()
+                .delete_provisioning_template()
+                .template_name(name)
+                .send()
+                .await,
+        )
     }
 }

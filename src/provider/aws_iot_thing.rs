@@ -2,9 +2,10 @@
 //! before the Thing is deleted, as AWS requires.
 
 use super::ResourceType;
-use super::attrs::{Attrs, obj, req_str, str_of, string_map};
+use super::attrs::{Attrs, name_or_id, obj, req_name_or_id, req_str, str_of, string_map};
 use super::client::{Provider, aws_error, error_code};
-use super::iot_common::not_found;
+use super::not_found::{Service, absent, gone, is_not_found};
+use super::reread::reread;
 use super::schema::{Block, Schema, number, out, string, string_map as map_attr};
 use async_trait::async_trait;
 use aws_sdk_iot::types::AttributePayload;
@@ -92,10 +93,7 @@ impl IotThing {
         }
         let mut out = Vec::with_capacity(priors.len());
         for prior in priors {
-            match str_of(prior, "name")
-                .or_else(|| str_of(prior, "id"))
-                .and_then(|n| live.remove(n))
-            {
+            match name_or_id(prior, "name").and_then(|n| live.remove(n)) {
                 Some(a) => out.push(Some(a)),
                 // Not in the (type-filtered) listing: its type may have changed, or it is
                 // gone. Ask about it directly rather than guess.
@@ -126,20 +124,21 @@ impl ResourceType for IotThing {
         p: &Provider,
         priors: &[&Attrs],
     ) -> Option<anyhow::Result<Vec<Option<Attrs>>>> {
-        if priors.len() < 50 {
+        if !p.lists(priors.len(), 50) {
             return None;
         }
         Some(self.list_fleet(p, priors).await)
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let name = str_of(prior, "name")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("thing has no name"))?;
-        let t = match p.iot().describe_thing().thing_name(name).send().await {
-            Ok(t) => t,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("DescribeThing", e)),
+        let name = req_name_or_id(prior, "name", "thing has no name")?;
+        let Some(t) = absent(
+            Service::Iot,
+            "DescribeThing",
+            p.iot().describe_thing().thing_name(name).send().await,
+        )?
+        else {
+            return Ok(None);
         };
         let attributes: std::collections::BTreeMap<String, String> = t
             .attributes()
@@ -205,9 +204,10 @@ impl ResourceType for IotThing {
             None => {}
         }
         req.send().await.map_err(|e| aws_error("UpdateThing", e))?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("thing {name} no longer exists"))
+        reread(self, p, planned, || {
+            format!("thing {name} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
@@ -217,7 +217,7 @@ impl ResourceType for IotThing {
         // and only then are they listed and detached.
         match p.iot().delete_thing().thing_name(name).send().await {
             Ok(_) => return Ok(()),
-            Err(e) if not_found(&e) => return Ok(()),
+            Err(e) if is_not_found(Service::Iot, &e) => return Ok(()),
             Err(e) if error_code(&e) == Some("InvalidRequestException") => {}
             Err(e) => return Err(aws_error("DeleteThing", e)),
         }
@@ -229,7 +229,7 @@ impl ResourceType for IotThing {
             .await
         {
             Ok(out) => out.principals().to_vec(),
-            Err(e) if not_found(&e) => return Ok(()),
+            Err(e) if is_not_found(Service::Iot, &e) => return Ok(()),
             Err(e) => return Err(aws_error("ListThingPrincipals", e)),
         };
         for principal in principals {
@@ -241,11 +241,11 @@ impl ResourceType for IotThing {
                 .await
                 .map_err(|e| aws_error("DetachThingPrincipal", e))?;
         }
-        match p.iot().delete_thing().thing_name(name).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if not_found(&e) => Ok(()),
-            Err(e) => Err(aws_error("DeleteThing", e)),
-        }
+        gone(
+            Service::Iot,
+            "DeleteThing",
+            p.iot().delete_thing().thing_name(name).send().await,
+        )
     }
 
     async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {

@@ -1,10 +1,14 @@
 //! aws_iot_thing_group and aws_iot_thing_group_membership.
 
 use super::ResourceType;
-use super::attrs::{Attrs, block, blocks, bool_of, obj, req_str, str_of, string_map};
+use super::attrs::{
+    Attrs, block, blocks, bool_of, obj, req_name_or_id, req_str, str_of, string_map,
+};
 use super::batch;
 use super::client::{Provider, aws_error};
-use super::iot_common::{not_found, read_tags, tag_list, update_tags};
+use super::iot_common::{read_tags, tag_list, update_tags};
+use super::not_found::{Service, absent, gone};
+use super::reread::reread;
 use super::schema::{Block, Schema, boolean, number, out, single, string, string_map as map_attr};
 use async_trait::async_trait;
 use aws_sdk_iot::types::{AttributePayload, ThingGroupProperties};
@@ -73,19 +77,18 @@ impl ResourceType for IotThingGroup {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let name = str_of(prior, "name")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("thing group has no name"))?;
-        let g = match p
-            .iot()
-            .describe_thing_group()
-            .thing_group_name(name)
-            .send()
-            .await
-        {
-            Ok(g) => g,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("DescribeThingGroup", e)),
+        let name = req_name_or_id(prior, "name", "thing group has no name")?;
+        let Some(g) = absent(
+            Service::Iot,
+            "DescribeThingGroup",
+            p.iot()
+                .describe_thing_group()
+                .thing_group_name(name)
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         let arn = g.thing_group_arn().unwrap_or_default().to_string();
         let props = g.thing_group_properties();
@@ -155,24 +158,23 @@ impl ResourceType for IotThingGroup {
                 .map_err(|e| aws_error("UpdateThingGroup", e))?;
         }
         update_tags(p, req_str(prior, "arn")?, prior, planned).await?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("thing group {name} no longer exists"))
+        reread(self, p, planned, || {
+            format!("thing group {name} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
         let name = req_str(prior, "name")?;
-        match p
-            .iot()
-            .delete_thing_group()
-            .thing_group_name(name)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if not_found(&e) => Ok(()),
-            Err(e) => Err(aws_error("DeleteThingGroup", e)),
-        }
+        gone(
+            Service::Iot,
+            "DeleteThingGroup",
+            p.iot()
+                .delete_thing_group()
+                .thing_group_name(name)
+                .send()
+                .await,
+        )
     }
 
     async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
@@ -232,18 +234,19 @@ async fn members_of_group(
     let mut token: Option<String> = None;
     let mut pages = 0;
     while found.len() < wanted.len() && pages < budget {
-        let page = match p
-            .iot()
-            .list_things_in_thing_group()
-            .thing_group_name(group)
-            .max_results(250)
-            .set_next_token(token.take())
-            .send()
-            .await
-        {
-            Ok(page) => page,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("ListThingsInThingGroup", e)),
+        let Some(page) = absent(
+            Service::Iot,
+            "ListThingsInThingGroup",
+            p.iot()
+                .list_things_in_thing_group()
+                .thing_group_name(group)
+                .max_results(250)
+                .set_next_token(token.take())
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         pages += 1;
         found.extend(
@@ -326,16 +329,17 @@ impl ResourceType for IotThingGroupMembership {
             req_str(prior, "thing_name")?,
             req_str(prior, "thing_group_name")?,
         );
-        let out = match p
-            .iot()
-            .list_thing_groups_for_thing()
-            .thing_name(thing)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("ListThingGroupsForThing", e)),
+        let Some(out) = absent(
+            Service::Iot,
+            "ListThingGroupsForThing",
+            p.iot()
+                .list_thing_groups_for_thing()
+                .thing_name(thing)
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         if !out
             .thing_groups()
@@ -359,7 +363,7 @@ impl ResourceType for IotThingGroupMembership {
             .iter()
             .filter_map(|a| str_of(a, "thing_group_name"))
             .collect();
-        if priors.len() < 3 || groups.len() >= priors.len() {
+        if !p.lists(priors.len(), 3) || groups.len() >= priors.len() {
             return None;
         }
         Some(self.per_group(p, priors).await)
@@ -378,15 +382,17 @@ impl ResourceType for IotThingGroupMembership {
             .send()
             .await
             .map_err(|e| aws_error("AddThingToThingGroup", e))?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("{thing} is not in {group} right after adding it"))
+        reread(self, p, planned, || {
+            format!("{thing} is not in {group} right after adding it")
+        })
+        .await
     }
 
     async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("membership no longer exists"))
+        reread(self, p, planned, || {
+            "membership no longer exists".to_string()
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
@@ -394,17 +400,15 @@ impl ResourceType for IotThingGroupMembership {
             req_str(prior, "thing_name")?,
             req_str(prior, "thing_group_name")?,
         );
-        match p
-            .iot()
-            .remove_thing_from_thing_group()
-            .thing_name(thing)
-            .thing_group_name(group)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if not_found(&e) => Ok(()),
-            Err(e) => Err(aws_error("RemoveThingFromThingGroup", e)),
-        }
+        gone(
+            Service::Iot,
+            "RemoveThingFromThingGroup",
+            p.iot()
+                .remove_thing_from_thing_group()
+                .thing_name(thing)
+                .thing_group_name(group)
+                .send()
+                .await,
+        )
     }
 }

@@ -3,10 +3,12 @@
 //! written; the device-owned `reported` section is never touched.
 
 use super::ResourceType;
-use super::attrs::{Attrs, canonical_json, obj, req_str, str_of};
+use super::attrs::{Attrs, obj, req_str, str_of};
 use super::client::{Provider, aws_error};
-use super::iot_common::not_found;
+use super::not_found::{Service, absent, is_not_found_message};
+use super::reread::reread;
 use super::schema::{Block, Schema, json as json_attr, number, out, string};
+use crate::value::canonical_json;
 use async_trait::async_trait;
 use aws_sdk_iotdataplane::primitives::Blob;
 use serde_json::{Map, Value as Json, json};
@@ -81,18 +83,19 @@ impl ResourceType for IotThingShadow {
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
         let thing = req_str(prior, "thing_name")?;
         let shadow = str_of(prior, "shadow_name");
-        let out = match p
-            .iotdata()
-            .await?
-            .get_thing_shadow()
-            .thing_name(thing)
-            .set_shadow_name(shadow.map(str::to_string))
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("GetThingShadow", e)),
+        let Some(out) = absent(
+            Service::IotData,
+            "GetThingShadow",
+            p.iotdata()
+                .await?
+                .get_thing_shadow()
+                .thing_name(thing)
+                .set_shadow_name(shadow.map(str::to_string))
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         let doc: Json = out
             .payload()
@@ -137,9 +140,10 @@ impl ResourceType for IotThingShadow {
             desired_map(planned),
         )
         .await?;
-        self.read(p, planned).await?.ok_or_else(|| {
-            anyhow::anyhow!("shadow of {thing} missing right after UpdateThingShadow")
+        reread(self, p, planned, || {
+            format!("shadow of {thing} missing right after UpdateThingShadow")
         })
+        .await
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
@@ -150,9 +154,10 @@ impl ResourceType for IotThingShadow {
             desired.entry(k.clone()).or_insert(Json::Null);
         }
         write(p, thing, str_of(planned, "shadow_name"), desired).await?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("shadow of {thing} no longer exists"))
+        reread(self, p, planned, || {
+            format!("shadow of {thing} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
@@ -164,7 +169,7 @@ impl ResourceType for IotThingShadow {
         match write(p, thing, str_of(prior, "shadow_name"), cleared).await {
             Ok(()) => Ok(()),
             // The Thing is already gone: so is its shadow.
-            Err(e) if format!("{e:#}").contains("ResourceNotFound") => Ok(()),
+            Err(e) if is_not_found_message(Service::IotData, &e) => Ok(()),
             Err(e) => Err(e),
         }
     }

@@ -3,16 +3,18 @@
 //! the endpoint accepts at once), reporting progress; the plan says so.
 
 use super::ResourceType;
-use super::attrs::{Attrs, block, bool_of, obj, req_str, str_of, string_list};
+use super::attrs::{Attrs, block, bool_of, obj, req_name_or_id, req_str, str_of, string_list};
 use super::client::{Provider, aws_error};
-use super::iot_common::{not_found, read_tags, tag_list, update_tags};
+use super::iot_common::{read_tags, tag_list, update_tags};
+use super::not_found::{Service, absent, is_not_found, is_not_found_message};
+use super::reread::reread;
 use super::schema::{
     Block, Schema, boolean, out, single, string, string_map as map_attr, string_set,
 };
+use super::wait::{Poll, poll_until};
 use async_trait::async_trait;
 use aws_sdk_iot::types::ThingTypeProperties;
 use serde_json::json;
-use std::time::Instant;
 
 pub struct IotThingType {
     schema: Schema,
@@ -70,19 +72,18 @@ impl ResourceType for IotThingType {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let name = str_of(prior, "name")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("thing type has no name"))?;
-        let t = match p
-            .iot()
-            .describe_thing_type()
-            .thing_type_name(name)
-            .send()
-            .await
-        {
-            Ok(t) => t,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error("DescribeThingType", e)),
+        let name = req_name_or_id(prior, "name", "thing type has no name")?;
+        let Some(t) = absent(
+            Service::Iot,
+            "DescribeThingType",
+            p.iot()
+                .describe_thing_type()
+                .thing_type_name(name)
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         let arn = t.thing_type_arn().unwrap_or_default().to_string();
         let props = t.thing_type_properties();
@@ -149,9 +150,10 @@ impl ResourceType for IotThingType {
             set_deprecated(p, name, bool_of(planned, "deprecated") == Some(true)).await?;
         }
         update_tags(p, req_str(prior, "arn")?, prior, planned).await?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("thing type {name} no longer exists"))
+        reread(self, p, planned, || {
+            format!("thing type {name} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
@@ -159,40 +161,41 @@ impl ResourceType for IotThingType {
         if bool_of(prior, "deprecated") != Some(true) {
             match set_deprecated(p, name, true).await {
                 Ok(()) => {}
-                Err(e) if e.to_string().contains("ResourceNotFoundException") => return Ok(()),
+                Err(e) if is_not_found_message(Service::Iot, &e) => return Ok(()),
                 Err(e) => return Err(e),
             }
         }
-        let start = Instant::now();
-        loop {
-            match p
-                .iot()
-                .delete_thing_type()
-                .thing_type_name(name)
-                .send()
-                .await
-            {
-                Ok(_) => return Ok(()),
-                Err(e) if not_found(&e) => return Ok(()),
-                Err(e)
-                    if matches!(
-                        aws_smithy_types::error::metadata::ProvideErrorMetadata::code(&e),
-                        Some("InvalidRequestException")
-                    ) =>
+        poll_until(
+            p.poll_interval.max(std::time::Duration::from_millis(50)),
+            p.thing_type_delete_budget,
+            |t| {
+                format!(
+                    "thing type {name} was still not deletable {}s after deprecation",
+                    t.as_secs()
+                )
+            },
+            // Progress ("Still destroying... [60s elapsed]") is printed by the engine meanwhile.
+            || async {
+                match p
+                    .iot()
+                    .delete_thing_type()
+                    .thing_type_name(name)
+                    .send()
+                    .await
                 {
-                    if start.elapsed() > p.thing_type_delete_budget {
-                        return Err(aws_error("DeleteThingType", e).context(format!(
-                            "thing type {name} was still not deletable {}s after deprecation",
-                            start.elapsed().as_secs()
-                        )));
+                    Ok(_) => Ok(Poll::Ready(())),
+                    Err(e) if is_not_found(Service::Iot, &e) => Ok(Poll::Ready(())),
+                    Err(e)
+                        if aws_smithy_types::error::metadata::ProvideErrorMetadata::code(&e)
+                            == Some("InvalidRequestException") =>
+                    {
+                        Ok(Poll::Pending(Some(aws_error("DeleteThingType", e))))
                     }
-                    // Progress ("Still destroying... [60s elapsed]") is printed by the engine meanwhile.
-                    tokio::time::sleep(p.poll_interval.max(std::time::Duration::from_millis(50)))
-                        .await;
+                    Err(e) => Err(aws_error("DeleteThingType", e)),
                 }
-                Err(e) => return Err(aws_error("DeleteThingType", e)),
-            }
-        }
+            },
+        )
+        .await
     }
 
     async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {

@@ -2,9 +2,11 @@
 //! ReplaceTopicRule call, as in the Terraform AWS provider.
 
 use super::ResourceType;
-use super::attrs::{Attrs, block, blocks, bool_of, i64_of, obj, req_str, str_of};
+use super::attrs::{Attrs, block, blocks, bool_of, i64_of, obj, req_name_or_id, req_str, str_of};
 use super::client::{Provider, aws_error};
-use super::iot_common::{not_found, read_tags, tag_list, update_tags};
+use super::iot_common::{read_tags, tag_list, update_tags};
+use super::not_found::{Service, gone, is_not_found};
+use super::reread::reread;
 use super::retry::iam_propagation;
 use super::schema::{
     Block, NestedBlock, Schema, boolean, list, number, out, single, string, string_map as map_attr,
@@ -371,13 +373,11 @@ impl ResourceType for IotTopicRule {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let name = str_of(prior, "name")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("rule has no name"))?;
+        let name = req_name_or_id(prior, "name", "rule has no name")?;
         let out = match p.iot().get_topic_rule().rule_name(name).send().await {
             Ok(o) => o,
             Err(e)
-                if not_found(&e)
+                if is_not_found(Service::Iot, &e)
                     || aws_smithy_types::error::metadata::ProvideErrorMetadata::code(&e)
                         == Some("UnauthorizedException") =>
             {
@@ -476,18 +476,16 @@ impl ResourceType for IotTopicRule {
             .await?;
         }
         update_tags(p, req_str(prior, "arn")?, prior, planned).await?;
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("rule {name} no longer exists"))
+        reread(self, p, planned, || format!("rule {name} no longer exists")).await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
         let name = req_str(prior, "name")?;
-        match p.iot().delete_topic_rule().rule_name(name).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if not_found(&e) => Ok(()),
-            Err(e) => Err(aws_error("DeleteTopicRule", e)),
-        }
+        gone(
+            Service::Iot,
+            "DeleteTopicRule",
+            p.iot().delete_topic_rule().rule_name(name).send().await,
+        )
     }
 
     async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {

@@ -2,8 +2,10 @@
 //! resource types, as in the Terraform AWS provider (v4+).
 
 use super::ResourceType;
-use super::attrs::{Attrs, bool_of, map_json, obj, str_of, string_map};
+use super::attrs::{Attrs, bool_of, map_json, name_or_id, obj, str_of, string_map};
 use super::client::{Provider, aws_error};
+use super::not_found::{Service, is_not_found};
+use super::reread::reread;
 use super::schema::{Block, Schema, boolean, out, string, string_map as map_attr};
 use async_trait::async_trait;
 use aws_sdk_s3::types::{
@@ -54,9 +56,7 @@ pub(crate) async fn live_tags(
             .iter()
             .map(|t| (t.key().to_string(), t.value().to_string()))
             .collect()),
-        Err(e) if e.code() == Some("NoSuchTagSet") || e.code() == Some("NoSuchTagSetError") => {
-            Ok(BTreeMap::new())
-        }
+        Err(e) if is_not_found(Service::S3, &e) => Ok(BTreeMap::new()),
         Err(e) => Err(aws_error("GetBucketTagging", e)),
     }
 }
@@ -155,12 +155,12 @@ impl ResourceType for S3Bucket {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let Some(bucket) = str_of(prior, "bucket").or_else(|| str_of(prior, "id")) else {
+        let Some(bucket) = name_or_id(prior, "bucket") else {
             return Ok(None);
         };
         match p.s3().head_bucket().bucket(bucket).send().await {
             Ok(_) => {}
-            Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => {
+            Err(e) if is_not_found(Service::S3, &e) => {
                 return Ok(None);
             }
             Err(e) => return Err(aws_error("HeadBucket", e)),
@@ -252,9 +252,10 @@ impl ResourceType for S3Bucket {
         if prior.get("tags") != planned.get("tags") {
             put_tags(p, bucket, planned).await?;
         }
-        self.read(p, prior)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("bucket {bucket} no longer exists"))
+        reread(self, p, prior, || {
+            format!("bucket {bucket} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
@@ -264,7 +265,7 @@ impl ResourceType for S3Bucket {
         }
         match p.s3().delete_bucket().bucket(bucket).send().await {
             Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("NoSuchBucket") => Ok(()),
+            Err(e) if is_not_found(Service::S3, &e) => Ok(()),
             Err(e) if e.code() == Some("BucketNotEmpty") => Err(anyhow::anyhow!(
                 "bucket {bucket:?} is not empty; set force_destroy = true and apply before destroying, or empty it yourself"
             )),

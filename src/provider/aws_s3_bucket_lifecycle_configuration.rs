@@ -4,6 +4,7 @@
 use super::ResourceType;
 use super::attrs::{Attrs, blocks, bool_of, i64_of, obj, req_str, str_of, string_map};
 use super::client::{Provider, aws_error};
+use super::not_found::{Service, gone, is_not_found};
 use super::schema::{
     Block, Schema, boolean, list, number, out, single, string, string_map as map_attr,
 };
@@ -14,7 +15,6 @@ use aws_sdk_s3::types::{
     NoncurrentVersionExpiration, NoncurrentVersionTransition, Tag, Transition,
     TransitionStorageClass,
 };
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::{Value as Json, json};
 
 pub struct S3BucketLifecycle {
@@ -329,14 +329,7 @@ impl ResourceType for S3BucketLifecycle {
             .await
         {
             Ok(o) => o,
-            Err(e)
-                if matches!(
-                    e.code(),
-                    Some("NoSuchLifecycleConfiguration") | Some("NoSuchBucket")
-                ) =>
-            {
-                return Ok(None);
-            }
+            Err(e) if is_not_found(Service::S3, &e) => return Ok(None),
             Err(e) => return Err(aws_error("GetBucketLifecycleConfiguration", e)),
         };
         let prior_rules = blocks(prior, "rule");
@@ -387,10 +380,10 @@ impl ResourceType for S3BucketLifecycle {
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
         let bucket = req_str(prior, "bucket")?;
-        match p.s3().delete_bucket_lifecycle().bucket(bucket).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("NoSuchBucket") => Ok(()),
-            Err(e) => Err(aws_error("DeleteBucketLifecycle", e)),
-        }
+        gone(
+            Service::S3,
+            "DeleteBucketLifecycle",
+            p.s3().delete_bucket_lifecycle().bucket(bucket).send().await,
+        )
     }
 }

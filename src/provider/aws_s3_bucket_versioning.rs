@@ -3,10 +3,11 @@
 use super::ResourceType;
 use super::attrs::{Attrs, block, obj, req_str, str_of};
 use super::client::{Provider, aws_error};
+use super::not_found::{Service, is_not_found, is_not_found_message};
+use super::reread::reread;
 use super::schema::{Block, Schema, out, single, string};
 use async_trait::async_trait;
 use aws_sdk_s3::types::{BucketVersioningStatus, MfaDelete, VersioningConfiguration};
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::json;
 
 pub struct S3BucketVersioning {
@@ -123,7 +124,7 @@ impl ResourceType for S3BucketVersioning {
                 v.status().map(|s| s.as_str().to_string()),
                 v.mfa_delete().map(|m| m.as_str().to_string()),
             ),
-            Err(e) if e.code() == Some("NoSuchBucket") => return Ok(None),
+            Err(e) if is_not_found(Service::S3, &e) => return Ok(None),
             Err(e) => match moto_versioning_body(&e) {
                 Some(parsed) => parsed,
                 None => return Err(aws_error("GetBucketVersioning", e)),
@@ -156,9 +157,10 @@ impl ResourceType for S3BucketVersioning {
         if status != "Disabled" {
             put(p, bucket, &status, mfa.as_deref()).await?;
         }
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("bucket {bucket} does not exist"))
+        reread(self, p, planned, || {
+            format!("bucket {bucket} does not exist")
+        })
+        .await
     }
 
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
@@ -170,9 +172,7 @@ impl ResourceType for S3BucketVersioning {
             );
         }
         put(p, bucket, &status, mfa.as_deref()).await?;
-        self.read(p, prior)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("bucket {bucket} does not exist"))
+        reread(self, p, prior, || format!("bucket {bucket} does not exist")).await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
@@ -181,7 +181,7 @@ impl ResourceType for S3BucketVersioning {
         let (status, _) = planned_status(prior);
         if status == "Enabled" {
             match put(p, bucket, "Suspended", None).await {
-                Err(e) if e.to_string().contains("NoSuchBucket") => {}
+                Err(e) if is_not_found_message(Service::S3, &e) => {}
                 other => other?,
             }
         }

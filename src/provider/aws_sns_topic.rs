@@ -1,14 +1,16 @@
 //! aws_sns_topic: a topic with its attributes (display name, policies, FIFO, KMS) and tags.
 
 use super::ResourceType;
-use super::attrs::{Attrs, bool_of, canonical_json, map_json, obj, req_str, str_of, string_map};
+use super::attrs::{Attrs, bool_of, map_json, obj, req_name_or_id, req_str, str_of, string_map};
 use super::client::{Provider, aws_error};
+use super::not_found::{Service, absent, gone};
+use super::reread::reread;
 use super::schema::{
     Block, Schema, boolean, json as json_attr, out, string, string_map as map_attr,
 };
+use crate::value::canonical_json;
 use async_trait::async_trait;
 use aws_sdk_sns::types::Tag;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::{Value as Json, json};
 use std::collections::{BTreeMap, HashMap};
 
@@ -88,13 +90,14 @@ impl ResourceType for SnsTopic {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let arn = str_of(prior, "arn")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("topic has no ARN"))?;
-        let out = match p.sns().get_topic_attributes().topic_arn(arn).send().await {
-            Ok(o) => o,
-            Err(e) if e.code() == Some("NotFound") => return Ok(None),
-            Err(e) => return Err(aws_error("GetTopicAttributes", e)),
+        let arn = req_name_or_id(prior, "arn", "topic has no ARN")?;
+        let Some(out) = absent(
+            Service::Sns,
+            "GetTopicAttributes",
+            p.sns().get_topic_attributes().topic_arn(arn).send().await,
+        )?
+        else {
+            return Ok(None);
         };
         let attrs: HashMap<String, String> = out.attributes().cloned().unwrap_or_default();
         let get = |k: &str| attrs.get(k).filter(|v| !v.is_empty()).cloned();
@@ -228,18 +231,16 @@ impl ResourceType for SnsTopic {
                     .map_err(|e| aws_error("TagResource", e))?;
             }
         }
-        self.read(p, prior)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("topic {arn} no longer exists"))
+        reread(self, p, prior, || format!("topic {arn} no longer exists")).await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
         let arn = req_str(prior, "arn")?;
-        match p.sns().delete_topic().topic_arn(arn).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("NotFound") => Ok(()),
-            Err(e) => Err(aws_error("DeleteTopic", e)),
-        }
+        gone(
+            Service::Sns,
+            "DeleteTopic",
+            p.sns().delete_topic().topic_arn(arn).send().await,
+        )
     }
 
     async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {

@@ -3,9 +3,12 @@
 //! and a destroy that AWS cannot carry out for a pending subscription says so.
 
 use super::ResourceType;
-use super::attrs::{Attrs, canonical_json, obj, req_str, str_of};
+use super::attrs::{Attrs, obj, req_name_or_id, req_str, str_of};
 use super::client::{Provider, aws_error};
+use super::not_found::{Service, absent, is_not_found};
+use super::reread::reread;
 use super::schema::{Block, Schema, boolean, json as json_attr, number, out, string};
+use crate::value::canonical_json;
 use async_trait::async_trait;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::{Value as Json, json};
@@ -89,19 +92,18 @@ impl ResourceType for SnsTopicSubscription {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let arn = str_of(prior, "arn")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("subscription has no ARN"))?;
-        let out = match p
-            .sns()
-            .get_subscription_attributes()
-            .subscription_arn(arn)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if e.code() == Some("NotFound") => return Ok(None),
-            Err(e) => return Err(aws_error("GetSubscriptionAttributes", e)),
+        let arn = req_name_or_id(prior, "arn", "subscription has no ARN")?;
+        let Some(out) = absent(
+            Service::Sns,
+            "GetSubscriptionAttributes",
+            p.sns()
+                .get_subscription_attributes()
+                .subscription_arn(arn)
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         let attrs: HashMap<String, String> = out.attributes().cloned().unwrap_or_default();
         let get = |k: &str| attrs.get(k).filter(|v| !v.is_empty()).cloned();
@@ -192,9 +194,10 @@ impl ResourceType for SnsTopicSubscription {
                     .map_err(|e| aws_error(&format!("SetSubscriptionAttributes ({aws})"), e))?;
             }
         }
-        self.read(p, prior)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("subscription {arn} no longer exists"))
+        reread(self, p, prior, || {
+            format!("subscription {arn} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
@@ -202,7 +205,7 @@ impl ResourceType for SnsTopicSubscription {
         let pending = prior.get("pending_confirmation").and_then(Json::as_bool) == Some(true);
         match p.sns().unsubscribe().subscription_arn(arn).send().await {
             Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("NotFound") => Ok(()),
+            Err(e) if is_not_found(Service::Sns, &e) => Ok(()),
             Err(e) if pending && e.code() == Some("InvalidParameter") => {
                 p.warn(format!(
                     "subscription {arn} ({} {}) is still pending confirmation; AWS does not let it be deleted and removes it by itself after 3 days",

@@ -58,12 +58,14 @@ pub struct Provider {
     sdk: aws_types::SdkConfig,
     endpoints: BTreeMap<String, String>,
     path_style: bool,
-    /// The stack directory: relative file paths in resources are resolved against it.
-    pub stack_dir: std::path::PathBuf,
     /// How often waiters poll AWS (DynamoDB ACTIVE, ...).
     pub poll_interval: Duration,
     /// How many reads a batched refresh runs at once (the run's `-parallelism`).
     pub read_concurrency: usize,
+    /// From how many instances a type refreshes with its list API instead of one read
+    /// each (`THINGFORM_LIST_THRESHOLD`). `None`: each type's own default (see
+    /// [`Provider::lists`]).
+    pub list_threshold: Option<usize>,
     s3: OnceLock<aws_sdk_s3::Client>,
     dynamodb: OnceLock<aws_sdk_dynamodb::Client>,
     sns: OnceLock<aws_sdk_sns::Client>,
@@ -170,12 +172,14 @@ impl Provider {
         Ok(Provider {
             region,
             default_tags,
-            stack_dir: std::env::current_dir().unwrap_or_default(),
             sdk,
             endpoints,
             path_style,
             poll_interval,
             read_concurrency: 10,
+            list_threshold: std::env::var("THINGFORM_LIST_THRESHOLD")
+                .ok()
+                .and_then(|s| s.parse().ok()),
             s3: OnceLock::new(),
             dynamodb: OnceLock::new(),
             sns: OnceLock::new(),
@@ -341,6 +345,13 @@ impl Provider {
             .cloned()
     }
 
+    /// Whether `n` instances of a type are refreshed with its list API: from
+    /// `list_threshold` on, or the type's own `default` when it is not set (a listing
+    /// returns every object of the account, so a cheap per-object read wins for few).
+    pub fn lists(&self, n: usize, default: usize) -> bool {
+        n >= self.list_threshold.unwrap_or(default)
+    }
+
     /// Records a warning for the user about the call in progress: it comes back with
     /// that call's answer (see [`collect_warnings`], which the engine's seam wraps
     /// around every call). Outside such a scope there is no answer to attach it to, and
@@ -408,13 +419,15 @@ pub fn error_code<E: ProvideErrorMetadata>(e: &E) -> Option<&str> {
 }
 
 /// Turns an SDK error into a message naming the operation, AWS's code and message.
-pub fn aws_error<E, R>(
+pub fn aws_error<E>(
     op: &str,
-    e: aws_smithy_runtime_api::client::result::SdkError<E, R>,
+    e: aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
 ) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     use aws_smithy_runtime_api::client::result::SdkError;
     match &e {
@@ -435,17 +448,11 @@ where
             {
                 return NotSupported(op.to_string()).into();
             }
-            let status = e
-                .raw_response()
-                .map(|r| format!("{r:?}"))
-                .unwrap_or_default();
             // An emulator answers operations it lacks with a bare HTTP 404/500/501 page;
             // AWS itself always sends an error code.
             if code.is_empty()
                 && message.is_empty()
-                && ["StatusCode(404)", "StatusCode(500)", "StatusCode(501)"]
-                    .iter()
-                    .any(|s| status.contains(s))
+                && matches!(super::not_found::http_status(&e), Some(404 | 500 | 501))
             {
                 return NotSupported(op.to_string()).into();
             }

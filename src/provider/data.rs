@@ -172,7 +172,7 @@ impl DataSourceType for PolicyDocument {
         let minified = doc.to_string();
         a.insert(
             "id".into(),
-            json!(super::attrs::canonical_json(&minified).len().to_string()),
+            json!(crate::value::canonical_json(&minified).len().to_string()),
         );
         a.insert("json".into(), json!(pretty));
         a.insert("minified_json".into(), json!(minified));

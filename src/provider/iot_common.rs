@@ -1,14 +1,9 @@
-//! Helpers shared by the IoT resource modules: tags and not-found detection.
+//! Helpers shared by the IoT resource modules: tags.
 
 use super::attrs::{Attrs, map_json, string_map};
 use super::client::{Provider, aws_error};
 use aws_sdk_iot::types::Tag;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::BTreeMap;
-
-pub fn not_found<E: ProvideErrorMetadata>(e: &E) -> bool {
-    e.code() == Some("ResourceNotFoundException")
-}
 
 pub fn tag_list(p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Vec<Tag>>> {
     let all = p.tags_all(&string_map(planned, "tags"));

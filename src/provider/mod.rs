@@ -31,8 +31,12 @@ pub mod cloud;
 pub mod data;
 pub mod fake;
 pub mod iot_common;
+pub mod not_found;
+pub mod package;
+pub mod reread;
 pub mod retry;
 pub mod schema;
+pub mod wait;
 
 pub use attrs::Attrs;
 pub use client::{Provider, provider_schema};

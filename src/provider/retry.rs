@@ -3,7 +3,8 @@
 
 use super::Provider;
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// IAM is eventually consistent: for some seconds after a role (or its policy) is
 /// created, Lambda answers "The role defined for the function cannot be assumed by
@@ -58,42 +59,15 @@ where
     }
 }
 
-/// Percent-decodes an IAM policy document (IAM returns them URL-encoded).
+/// Percent-decodes an IAM policy document (IAM returns them URL-encoded, form style).
 pub fn url_decode(s: &str) -> String {
     if serde_json::from_str::<serde_json::Value>(s).is_ok() {
         return s.to_string();
     }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(
-                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
-                    16,
-                ) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 3;
-                    }
-                    Err(_) => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8()
+        .map(|d| d.into_owned())
+        .unwrap_or_else(|_| s.to_string())
 }
 
 #[cfg(test)]
@@ -104,10 +78,15 @@ mod tests {
     fn decodes_iam_documents() {
         assert_eq!(url_decode("%7B%22a%22%3A1%7D"), "{\"a\":1}");
         assert_eq!(url_decode("{\"a\":1}"), "{\"a\":1}");
+        assert_eq!(
+            url_decode("%7B%22a%22%3A%22b+c%2Bd%22%7D"),
+            "{\"a\":\"b c+d\"}"
+        );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn propagation_errors_are_retried_until_the_role_is_usable() {
+        let start = Instant::now();
         let mut calls = 0;
         let r = retry_iam_propagation(Duration::from_secs(5), "CreateFunction", || {
             calls += 1;
@@ -122,11 +101,14 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(r, 3);
+        // Two waits, 200 ms then 400 ms, on the paused clock.
+        assert_eq!(start.elapsed(), Duration::from_millis(600));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn the_budget_ends_with_a_clear_message_and_other_errors_fail_at_once() {
-        let err = retry_iam_propagation(Duration::from_millis(300), "CreateTopicRule", || async {
+        let start = Instant::now();
+        let err = retry_iam_propagation(Duration::from_secs(120), "CreateTopicRule", || async {
             Err::<(), _>(anyhow::anyhow!(
                 "InvalidRequestException: iot.amazonaws.com is unable to assume role"
             ))
@@ -136,6 +118,17 @@ mod tests {
         assert!(
             format!("{err:#}").contains("still refuses the IAM role"),
             "{err:#}"
+        );
+        // 0.2 + 0.4 + ... + 6.4 s, then 10 s waits, stopping before the budget is passed.
+        assert!(
+            start.elapsed() <= Duration::from_secs(120),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(
+            start.elapsed() >= Duration::from_secs(110),
+            "{:?}",
+            start.elapsed()
         );
         let mut calls = 0;
         let err = retry_iam_propagation(Duration::from_secs(30), "CreateFunction", || {

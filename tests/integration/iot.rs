@@ -837,24 +837,42 @@ resource "aws_iot_provisioning_template" "jitp" {{
 
 #[tokio::test]
 async fn a_fleet_is_refreshed_with_list_calls_and_still_sees_drift() {
-    // 60 Things: above the batching threshold, so refresh uses ListThings pages.
+    // Six Things with the list threshold set to 3: refresh uses ListThings pages.
     let p = unique("tffl");
     let src = |building: &str| {
         format!(
-            "resource \"aws_iot_thing_type\" \"t\" {{\n  name = \"{p}-type\"\n}}\nresource \"aws_iot_thing\" \"n\" {{\n  count = 60\n  name = \"{p}-${{count.index}}\"\n  thing_type_name = aws_iot_thing_type.t.name\n  attributes = {{\n    building = \"{building}\"\n  }}\n}}\n"
+            "resource \"aws_iot_thing_type\" \"t\" {{\n  name = \"{p}-type\"\n}}\nresource \"aws_iot_thing\" \"n\" {{\n  count = 6\n  name = \"{p}-${{count.index}}\"\n  thing_type_name = aws_iot_thing_type.t.name\n  attributes = {{\n    building = \"{building}\"\n  }}\n}}\n"
         )
     };
     let stack = TestStack::new(&src("a"));
     stack.apply();
+    let plan_listing = || {
+        let args = [
+            "plan".to_string(),
+            "-json".into(),
+            stack.path().display().to_string(),
+        ];
+        let out = command(&args, stack.path())
+            .env("THINGFORM_LIST_THRESHOLD", "3")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str::<serde_json::Value>(&stdout).unwrap()
+    };
     assert!(
-        changed(&stack.plan_json()).is_empty(),
+        changed(&plan_listing()).is_empty(),
         "no-op plan of the fleet"
     );
     // Drift on one Thing, another deleted behind thingform's back.
     let client = iot().await;
     client
         .update_thing()
-        .thing_name(format!("{p}-7"))
+        .thing_name(format!("{p}-2"))
         .attribute_payload(
             aws_sdk_iot::types::AttributePayload::builder()
                 .attributes("building", "moved")
@@ -866,14 +884,14 @@ async fn a_fleet_is_refreshed_with_list_calls_and_still_sees_drift() {
         .unwrap();
     client
         .delete_thing()
-        .thing_name(format!("{p}-9"))
+        .thing_name(format!("{p}-4"))
         .send()
         .await
         .unwrap();
-    let plan = stack.plan_json();
+    let plan = plan_listing();
     let c = changed(&plan);
     assert_eq!(c.len(), 2, "{c:?}");
-    assert_eq!(c["aws_iot_thing.n[7]"], vec!["update"]);
-    assert_eq!(c["aws_iot_thing.n[9]"], vec!["create"]);
+    assert_eq!(c["aws_iot_thing.n[2]"], vec!["update"]);
+    assert_eq!(c["aws_iot_thing.n[4]"], vec!["create"]);
     stack.destroy();
 }

@@ -1,8 +1,8 @@
 //! Encoding and hashing of strings: base64, SHA-256, JSON.
 
 use super::{arity, str_arg};
-use crate::config::hex;
 use crate::value::Value;
+use crate::value::hex;
 use base64::Engine;
 use sha2::Digest;
 

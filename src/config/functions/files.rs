@@ -2,8 +2,8 @@
 //! `fileexists`, `filesha256`, `filebase64sha256`.
 
 use super::{arity, str_arg};
-use crate::config::hex;
 use crate::value::Value;
+use crate::value::hex;
 use base64::Engine;
 use sha2::Digest;
 use std::path::Path;

@@ -4,9 +4,9 @@
 use crate::config::BlockNode;
 use crate::config::eval::Scope;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::provider::attrs::canonical_json;
 use crate::provider::schema::{Block, Ty};
 use crate::value::Value;
+use crate::value::canonical_json;
 use std::collections::BTreeMap;
 
 /// Evaluates a block body to an object: attributes by schema, nested blocks as lists.

@@ -2,6 +2,7 @@
 //! state after every single operation. A failed operation skips what depends on it;
 //! everything else continues. Ctrl-C stops new operations and lets running ones finish.
 
+mod build;
 mod commit;
 mod graph;
 mod run;

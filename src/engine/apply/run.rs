@@ -1,5 +1,6 @@
 //! One operation: a create, update or delete through the cloud, journaled.
 
+use super::build::{build_step, with_package};
 use super::commit::Shared;
 use super::graph::Part;
 use super::values::{drop_computed_unknowns, final_attributes, known_at_plan};
@@ -86,8 +87,10 @@ async fn with_progress<F: std::future::Future<Output = T>, T>(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn create(
     shared: &Shared,
+    stack: Option<&Stack>,
     cloud: &dyn Cloud,
     ui: &dyn Ui,
     change: &ResourceChange,
@@ -95,6 +98,9 @@ async fn create(
     shown_action: Action,
 ) -> anyhow::Result<Attrs> {
     let t = cloud.resource_type(&change.rtype)?;
+    let package = build_step(stack, ui, change, None, planned).await?;
+    let mut handed = None;
+    let upload = with_package(planned, &package, &mut handed);
     // Journal the intent first: if we die during the call, the next plan looks for the object.
     let pending = PendingCreate {
         address: change.address.clone(),
@@ -108,7 +114,7 @@ async fn create(
         ui,
         &change.address,
         shown_action,
-        cloud.create(&change.rtype, planned),
+        cloud.create(&change.rtype, upload),
     )
     .await;
     let done_pending = Record::PendingRemove {
@@ -223,6 +229,7 @@ pub(super) async fn run_change(
             let planned = planned()?;
             let attrs = create(
                 &shared,
+                stack.as_deref(),
                 cloud.as_ref(),
                 ui,
                 change,
@@ -237,12 +244,15 @@ pub(super) async fn run_change(
             let planned = planned()?;
             let prior =
                 prior.ok_or_else(|| anyhow::anyhow!("{} is not in state", change.address))?;
+            let package = build_step(stack.as_deref(), ui, change, Some(&prior), &planned).await?;
+            let mut handed = None;
+            let upload = with_package(&planned, &package, &mut handed);
             let attrs = call(
                 &shared,
                 ui,
                 &change.address,
                 Action::Update,
-                cloud.update(&change.rtype, &prior, &planned),
+                cloud.update(&change.rtype, &prior, upload),
             )
             .await?;
             let mut attrs = normalize_json(&Json::Object(attrs), &t.schema().block)
@@ -306,6 +316,7 @@ pub(super) async fn run_change(
             let planned = planned()?;
             let attrs = create(
                 &shared,
+                stack.as_deref(),
                 cloud.as_ref(),
                 ui,
                 change,
@@ -332,6 +343,7 @@ pub(super) async fn run_change(
                 .await?;
             let attrs = create(
                 &shared,
+                stack.as_deref(),
                 cloud.as_ref(),
                 ui,
                 change,

@@ -5,27 +5,32 @@
 //! so it is called only when the TTL setting really changed; a GSI change is one
 //! UpdateTable call per index.
 
+mod requests;
+use requests::*;
+
 use super::ResourceType;
 use super::attrs::{
-    Attrs, block, blocks, bool_of, i64_of, map_json, obj, req_str, str_of, string_list, string_map,
+    Attrs, block, blocks, bool_of, i64_of, map_json, obj, req_name_or_id, req_str, str_of,
+    string_map,
 };
 use super::client::{Provider, aws_error};
+use super::not_found::{Service, absent, is_not_found};
+use super::reread::reread;
 use super::schema::{
     Block, Schema, boolean, list, number, out, single, string, string_map as map_attr, string_set,
 };
+use super::wait::{Poll, poll_until};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction,
-    DeleteGlobalSecondaryIndexAction, GlobalSecondaryIndex, GlobalSecondaryIndexUpdate,
-    KeySchemaElement, KeyType, LocalSecondaryIndex, PointInTimeRecoverySpecification, Projection,
-    ProjectionType, ProvisionedThroughput, ScalarAttributeType, StreamSpecification,
-    StreamViewType, TableClass, TableStatus, Tag, TimeToLiveSpecification, TimeToLiveStatus,
+    BillingMode, CreateGlobalSecondaryIndexAction, DeleteGlobalSecondaryIndexAction,
+    GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, LocalSecondaryIndex,
+    StreamSpecification, StreamViewType, TableClass, TimeToLiveStatus,
     UpdateGlobalSecondaryIndexAction,
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub struct DynamoDbTable {
     schema: Schema,
@@ -109,156 +114,6 @@ impl DynamoDbTable {
     }
 }
 
-fn key_schema(hash: &str, range: Option<&str>) -> anyhow::Result<Vec<KeySchemaElement>> {
-    let mut ks = vec![
-        KeySchemaElement::builder()
-            .attribute_name(hash)
-            .key_type(KeyType::Hash)
-            .build()?,
-    ];
-    if let Some(r) = range {
-        ks.push(
-            KeySchemaElement::builder()
-                .attribute_name(r)
-                .key_type(KeyType::Range)
-                .build()?,
-        );
-    }
-    Ok(ks)
-}
-
-fn projection(a: &Attrs) -> anyhow::Result<Projection> {
-    let nka = string_list(a, "non_key_attributes");
-    Ok(Projection::builder()
-        .projection_type(ProjectionType::from(req_str(a, "projection_type")?))
-        .set_non_key_attributes((!nka.is_empty()).then_some(nka))
-        .build())
-}
-
-fn provisioned(pay_per_request: bool, a: &Attrs) -> anyhow::Result<Option<ProvisionedThroughput>> {
-    if pay_per_request {
-        return Ok(None);
-    }
-    Ok(Some(
-        ProvisionedThroughput::builder()
-            .read_capacity_units(i64_of(a, "read_capacity").unwrap_or(1))
-            .write_capacity_units(i64_of(a, "write_capacity").unwrap_or(1))
-            .build()?,
-    ))
-}
-
-fn attribute_definitions(planned: &Attrs) -> anyhow::Result<Vec<AttributeDefinition>> {
-    blocks(planned, "attribute")
-        .into_iter()
-        .map(|a| {
-            Ok(AttributeDefinition::builder()
-                .attribute_name(req_str(a, "name")?)
-                .attribute_type(ScalarAttributeType::from(req_str(a, "type")?))
-                .build()?)
-        })
-        .collect()
-}
-
-fn is_ppr(a: &Attrs) -> bool {
-    str_of(a, "billing_mode") == Some("PAY_PER_REQUEST")
-}
-
-fn gsi(a: &Attrs, ppr: bool) -> anyhow::Result<GlobalSecondaryIndex> {
-    Ok(GlobalSecondaryIndex::builder()
-        .index_name(req_str(a, "name")?)
-        .set_key_schema(Some(key_schema(
-            req_str(a, "hash_key")?,
-            str_of(a, "range_key"),
-        )?))
-        .projection(projection(a)?)
-        .set_provisioned_throughput(provisioned(ppr, a)?)
-        .build()?)
-}
-
-fn ttl_of(a: &Attrs) -> (bool, Option<String>) {
-    match block(a, "ttl") {
-        Some(t) => (
-            bool_of(t, "enabled").unwrap_or(false),
-            str_of(t, "attribute_name").map(str::to_string),
-        ),
-        None => (false, None),
-    }
-}
-
-fn pitr_of(a: &Attrs) -> bool {
-    block(a, "point_in_time_recovery")
-        .and_then(|b| bool_of(b, "enabled"))
-        .unwrap_or(false)
-}
-
-/// Polls until the table and all its indexes are ACTIVE (DynamoDB creates and updates
-/// asynchronously; a table in CREATING/UPDATING rejects further changes).
-async fn wait_active(p: &Provider, name: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let t = p
-            .dynamodb()
-            .describe_table()
-            .table_name(name)
-            .send()
-            .await
-            .map_err(|e| aws_error("DescribeTable", e))?;
-        let table = t.table();
-        let active = table.and_then(|t| t.table_status()) == Some(&TableStatus::Active)
-            && table
-                .map(|t| {
-                    t.global_secondary_indexes()
-                        .iter()
-                        .all(|g| g.index_status().map(|s| s.as_str()) == Some("ACTIVE"))
-                })
-                .unwrap_or(true);
-        if active {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            anyhow::bail!("table {name} did not become ACTIVE within 10 minutes");
-        }
-        tokio::time::sleep(p.poll_interval).await;
-    }
-}
-
-async fn set_ttl(p: &Provider, name: &str, enabled: bool, attr: &str) -> anyhow::Result<()> {
-    p.dynamodb()
-        .update_time_to_live()
-        .table_name(name)
-        .time_to_live_specification(
-            TimeToLiveSpecification::builder()
-                .enabled(enabled)
-                .attribute_name(attr)
-                .build()?,
-        )
-        .send()
-        .await
-        .map_err(|e| aws_error("UpdateTimeToLive", e))?;
-    Ok(())
-}
-
-async fn set_pitr(p: &Provider, name: &str, enabled: bool) -> anyhow::Result<()> {
-    p.dynamodb()
-        .update_continuous_backups()
-        .table_name(name)
-        .point_in_time_recovery_specification(
-            PointInTimeRecoverySpecification::builder()
-                .point_in_time_recovery_enabled(enabled)
-                .build()?,
-        )
-        .send()
-        .await
-        .map_err(|e| aws_error("UpdateContinuousBackups", e))?;
-    Ok(())
-}
-
-fn tag_list(tags: BTreeMap<String, String>) -> anyhow::Result<Vec<Tag>> {
-    tags.into_iter()
-        .map(|(k, v)| Ok(Tag::builder().key(k).value(v).build()?))
-        .collect()
-}
-
 #[async_trait]
 impl ResourceType for DynamoDbTable {
     fn name(&self) -> &'static str {
@@ -291,13 +146,14 @@ impl ResourceType for DynamoDbTable {
     }
 
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let name = str_of(prior, "name")
-            .or_else(|| str_of(prior, "id"))
-            .ok_or_else(|| anyhow::anyhow!("table has no name"))?;
-        let t = match p.dynamodb().describe_table().table_name(name).send().await {
-            Ok(t) => t,
-            Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(None),
-            Err(e) => return Err(aws_error("DescribeTable", e)),
+        let name = req_name_or_id(prior, "name", "table has no name")?;
+        let Some(t) = absent(
+            Service::DynamoDb,
+            "DescribeTable",
+            p.dynamodb().describe_table().table_name(name).send().await,
+        )?
+        else {
+            return Ok(None);
         };
         let Some(t) = t.table() else { return Ok(None) };
         let arn = t.table_arn().unwrap_or_default().to_string();
@@ -739,29 +595,32 @@ impl ResourceType for DynamoDbTable {
                     .map_err(|e| aws_error("TagResource", e))?;
             }
         }
-        self.read(p, planned)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("table {name} no longer exists"))
+        reread(self, p, planned, || {
+            format!("table {name} no longer exists")
+        })
+        .await
     }
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
         let name = req_str(prior, "name")?;
         match p.dynamodb().delete_table().table_name(name).send().await {
             Ok(_) => {}
-            Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(()),
+            Err(e) if is_not_found(Service::DynamoDb, &e) => return Ok(()),
             Err(e) => return Err(aws_error("DeleteTable", e)),
         }
-        let deadline = Instant::now() + Duration::from_secs(600);
-        loop {
-            match p.dynamodb().describe_table().table_name(name).send().await {
-                Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(()),
-                Err(e) => return Err(aws_error("DescribeTable", e)),
-                Ok(_) if Instant::now() > deadline => {
-                    anyhow::bail!("table {name} was still being deleted after 10 minutes")
-                }
-                Ok(_) => tokio::time::sleep(p.poll_interval).await,
-            }
-        }
+        poll_until(
+            p.poll_interval,
+            Duration::from_secs(600),
+            |_| format!("table {name} was still being deleted after 10 minutes"),
+            || async {
+                let r = p.dynamodb().describe_table().table_name(name).send().await;
+                Ok(match absent(Service::DynamoDb, "DescribeTable", r)? {
+                    None => Poll::Ready(()),
+                    Some(_) => Poll::Pending(None),
+                })
+            },
+        )
+        .await
     }
 
     async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
