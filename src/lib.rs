@@ -15,3 +15,5 @@ pub mod graph;
 pub mod provider;
 pub mod state;
 pub mod value;
+
+mod layering;
