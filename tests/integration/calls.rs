@@ -31,6 +31,11 @@ impl CallLog {
         CallLog { endpoint, calls }
     }
 
+    /// The proxy's address, for `AWS_ENDPOINT_URL`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
     /// The calls recorded so far, and a fresh log.
     pub fn take(&self) -> Vec<String> {
         std::mem::take(&mut *self.calls.lock().unwrap())

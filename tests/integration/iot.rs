@@ -846,6 +846,7 @@ async fn a_fleet_is_refreshed_with_list_calls_and_still_sees_drift() {
     };
     let stack = TestStack::new(&src("a"));
     stack.apply();
+    let log = crate::calls::CallLog::start();
     let plan_listing = || {
         let args = [
             "plan".to_string(),
@@ -854,6 +855,7 @@ async fn a_fleet_is_refreshed_with_list_calls_and_still_sees_drift() {
         ];
         let out = command(&args, stack.path())
             .env("THINGFORM_LIST_THRESHOLD", "3")
+            .env("AWS_ENDPOINT_URL", log.endpoint())
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -868,6 +870,14 @@ async fn a_fleet_is_refreshed_with_list_calls_and_still_sees_drift() {
         changed(&plan_listing()).is_empty(),
         "no-op plan of the fleet"
     );
+    // The refresh listed the Things (GET /things) instead of describing each one.
+    let calls = log.take();
+    let lists = crate::calls::count(&calls, |m, s| m == "GET" && s == ["things"]);
+    let describes = crate::calls::count(&calls, |m, s| {
+        m == "GET" && s.len() == 2 && s[0] == "things"
+    });
+    assert!(lists >= 1, "no ListThings call: {calls:?}");
+    assert_eq!(describes, 0, "Things were described one by one: {calls:?}");
     // Drift on one Thing, another deleted behind thingform's back.
     let client = iot().await;
     client
