@@ -1,8 +1,8 @@
 //! thingform: a Terraform-style deployer for AWS IoT pipelines.
 //!
-//! Layers, each knowing only those below it: `cli` -> `backend` (where the state lives,
-//! its locking) and `engine` -> `graph`, `state`, `config` -> `provider`. See
-//! ARCHITECTURE.md.
+//! Layers, each knowing only those drawn below it in ARCHITECTURE.md (and checked by
+//! `layering.rs`): `cli` -> `backend`, `engine` -> `config`, `state` -> `provider` ->
+//! `build` -> the shared `value`, `address`, `diag` and `graph`.
 
 pub mod address;
 pub mod backend;
