@@ -421,8 +421,36 @@ fn output_line(o: &OutputChange) -> String {
     }
 }
 
-/// The whole plan, as `terraform plan` prints it.
+/// The whole plan, as `terraform plan` prints it: the changes, then the warnings of
+/// the `check` blocks.
 pub fn plan_human(plan: &Plan) -> String {
+    let mut s = plan_changes(plan);
+    for d in plan.checks.iter().flat_map(|c| &c.diagnostics) {
+        let _ = write!(s, "\n{d}");
+    }
+    s
+}
+
+/// The check blocks' results as `terraform show -json` writes them.
+fn checks_json(plan: &Plan) -> Json {
+    plan.checks
+        .iter()
+        .map(|c| {
+            let problems: Vec<Json> = c.problems.iter().map(|m| json!({ "message": m })).collect();
+            json!({
+                "address": { "kind": "check", "name": c.name, "to_display": c.address() },
+                "status": c.status,
+                "instances": [{
+                    "address": { "to_display": c.address() },
+                    "status": c.status,
+                    "problems": problems,
+                }],
+            })
+        })
+        .collect()
+}
+
+fn plan_changes(plan: &Plan) -> String {
     let mut s = String::new();
     let drifted: Vec<_> = plan.drift.iter().collect();
     if !drifted.is_empty() {
@@ -626,6 +654,7 @@ pub fn plan_json(plan: &Plan) -> Json {
         "output_changes": outputs,
         "resource_drift": drift,
         "warnings": plan.warnings,
+        "checks": checks_json(plan),
     })
 }
 

@@ -239,7 +239,11 @@ async fn plan_and_apply(
         let opts = plan_options(flags, destroy)?;
         let ui = ui_for(flags.json);
         let had_pending = !prior.pending.is_empty();
-        let plan = engine::plan(&stack, prior, provider.as_ref(), &opts, ui.as_ref()).await?;
+        let mut plan = engine::plan(&stack, prior, provider.as_ref(), &opts, ui.as_ref()).await?;
+        // Checks known only after apply are reported by the apply itself, as Terraform does.
+        for c in plan.checks.iter_mut() {
+            c.diagnostics.retain(|d| d.summary != engine::plan::KNOWN_AFTER_APPLY);
+        }
         print_plan(&plan, flags.json);
         if !plan.has_changes() && plan.drift.is_empty() && !had_pending {
             return Ok(0);
@@ -288,6 +292,11 @@ async fn run_apply(
     .await?;
     for w in &report.warnings {
         eprintln!("Warning: {w}");
+    }
+    if !flags.json {
+        for d in report.checks.iter().flat_map(|c| &c.diagnostics) {
+            eprintln!("{d}");
+        }
     }
     let (mut added, mut changed, mut destroyed) = (0, 0, 0);
     for (_, a) in &report.done {

@@ -4,6 +4,7 @@
 //! This layer reads files and evaluates expressions; it never talks to AWS and never
 //! reads or writes state.
 
+pub mod checks;
 pub mod eval;
 pub mod functions;
 pub mod stack;
@@ -108,6 +109,8 @@ pub struct Module {
     pub terraform: Option<BlockNode>,
     /// `import { to = ADDRESS, id = "..." }` blocks.
     pub imports: Vec<ImportBlock>,
+    /// `check {}` blocks, in source order.
+    pub checks: Vec<checks::CheckBlock>,
 }
 
 #[derive(Clone, Debug)]
@@ -427,6 +430,21 @@ fn add_blocks(module: &mut Module, root: BlockNode, diags: &mut Diagnostics) {
                 module.provider = Some(block);
             }
             "terraform" | "thingform" => module.terraform = Some(block),
+            "check" => {
+                if !expect_labels(&block, 1, "check \"NAME\" { assert { ... } }", diags) {
+                    continue;
+                }
+                let c = checks::check_block(block, diags);
+                if let Some(prev) = module.checks.iter().find(|p| p.name == c.name) {
+                    diags.push(Diagnostic::error(
+                        "Duplicate check block",
+                        format!("check \"{}\" is already declared at {}. Check names must be unique.", c.name, prev.loc),
+                        Some(&c.loc),
+                    ));
+                    continue;
+                }
+                module.checks.push(c);
+            }
             "import" => {
                 let to = block.attr("to").and_then(|a| hcl::format::to_string(&a.expr).ok()).and_then(|t| t.trim().parse().ok());
                 match (to, block.attr("id")) {
@@ -441,7 +459,7 @@ fn add_blocks(module: &mut Module, root: BlockNode, diags: &mut Diagnostics) {
             other => diags.push(Diagnostic::error(
                 "Unsupported block type",
                 format!(
-                    "Blocks of type \"{other}\" are not supported here. A stack holds resource, data, variable, locals, output, provider and terraform blocks."
+                    "Blocks of type \"{other}\" are not supported here. A stack holds resource, data, variable, locals, output, provider, import, check and terraform blocks."
                 ),
                 Some(&block.loc),
             )),

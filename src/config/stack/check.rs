@@ -65,7 +65,7 @@ impl Stack {
     }
 }
 
-fn check_block(node: &BlockNode, schema: &Block, what: &str, diags: &mut Diagnostics) {
+pub(super) fn check_block(node: &BlockNode, schema: &Block, what: &str, diags: &mut Diagnostics) {
     for a in &node.attrs {
         match schema.get_attr(&a.name) {
             Some(s) if s.output => diags.push(Diagnostic::error(

@@ -8,10 +8,10 @@ use crate::diag::{Diagnostic, Diagnostics, Loc, did_you_mean};
 use crate::graph::Dag;
 
 impl Stack {
-    fn check_reference(
+    pub(super) fn check_reference(
         &self,
         r: &Reference,
-        from: &Node,
+        from: &dyn std::fmt::Display,
         loc: &Loc,
         rc: Option<&ResourceConfig>,
         diags: &mut Diagnostics,
@@ -46,6 +46,16 @@ impl Stack {
             Reference::Resource(id) => {
                 if self.module.resources.contains_key(id) {
                     return Some(Node::Resource(id.clone()));
+                }
+                if let Some(c) = self.scoped_data_owner(id) {
+                    diags.push(Diagnostic::error(
+                        "Reference to scoped resource",
+                        format!(
+                            "{from} refers to {id}, which is declared inside check \"{c}\" and is not available from this context. Only that check's assertions can use it."
+                        ),
+                        Some(loc),
+                    ));
+                    return None;
                 }
                 let names: Vec<String> = self.module.resources.keys().map(|k| k.to_string()).collect();
                 diags.push(Diagnostic::error(

@@ -7,6 +7,7 @@
 
 mod body;
 mod check;
+mod checks;
 mod graph;
 mod instances;
 
@@ -129,6 +130,7 @@ impl Stack {
         };
         stack.check_schemas(&mut diags);
         stack.build_graph(&mut diags);
+        stack.validate_checks(&mut diags);
         diags.into_result().map(|w| (stack, w))
     }
 
@@ -148,6 +150,7 @@ impl Stack {
         };
         stack.check_schemas(&mut diags);
         stack.build_graph(&mut diags);
+        stack.validate_checks(&mut diags);
         diags.into_result().map(|_| stack)
     }
 

@@ -10,7 +10,7 @@ mod values;
 
 pub use graph::{Part, Step, apply_graph};
 
-use super::plan::{Action, Plan, ResourceChange};
+use super::plan::{Action, CheckResult, Plan, ResourceChange, run_checks};
 use super::{Event, Ui};
 use crate::address::Address;
 use crate::config::stack::Stack;
@@ -42,6 +42,8 @@ pub struct ApplyReport {
     pub interrupted: bool,
     pub outputs: BTreeMap<String, OutputState>,
     pub warnings: Vec<String>,
+    /// The `check` blocks' results after this apply (warnings only; never a failure).
+    pub checks: Vec<CheckResult>,
 }
 
 impl ApplyReport {
@@ -277,6 +279,9 @@ pub async fn apply(
     {
         return Ok(report);
     }
+    // The checks run on a copy of the final scope (taken only when there are checks),
+    // once nothing failed: a failed apply's values are partly unknown.
+    let mut check_scope = None;
     let outputs = if plan.destroy {
         Some(BTreeMap::new())
     } else if let Some(stack) = &stack {
@@ -285,6 +290,9 @@ pub async fn apply(
             .lock()
             .map_err(|_| anyhow::anyhow!("values lock poisoned"))?;
         let scope = vals.scope(stack, &plan.data, None);
+        if !stack.module.checks.is_empty() && report.ok() {
+            check_scope = Some(scope.clone());
+        }
         let mut outputs = BTreeMap::new();
         for (name, o) in &stack.module.outputs {
             if let Ok(v) = scope.eval(&o.value.expr)
@@ -306,6 +314,12 @@ pub async fn apply(
     };
     if let Some(outputs) = outputs {
         shared.commit(vec![Record::Outputs { outputs }]).await?;
+    }
+    if let (Some(mut scope), Some(stack)) = (check_scope, &stack) {
+        let mut warnings = vec![];
+        report.checks =
+            run_checks(stack, &mut scope, cloud.as_ref(), &|_| false, &mut warnings).await;
+        report.warnings.extend(warnings);
     }
     // Fold the journal into the document: the next run starts from one file.
     let _written = shared.written.lock().await;

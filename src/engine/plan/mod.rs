@@ -2,10 +2,12 @@
 //! order, and diff each instance. The result is a value that can be rendered, saved and
 //! applied exactly.
 
+mod checks;
 mod refresh;
 mod walk;
 mod wire;
 
+pub use checks::{CheckResult, CheckStatus, FAILED, KNOWN_AFTER_APPLY, run_checks};
 pub use refresh::{import_object, refresh};
 pub use walk::plan;
 
@@ -164,6 +166,9 @@ pub struct Plan {
     /// A refresh-only plan: it only records drift in the state.
     #[serde(default)]
     pub refresh_only: bool,
+    /// The results of the `check` blocks at the end of this plan (warnings only).
+    #[serde(default)]
+    pub checks: Vec<CheckResult>,
     /// The scope the plan filled in dependency order (variables, locals, data sources,
     /// every instance's planned value). Apply in the same process continues from it
     /// instead of evaluating the stack again; a saved plan has none, and apply evaluates

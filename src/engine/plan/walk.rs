@@ -148,6 +148,7 @@ pub async fn plan(
 
     // The one evaluation of this run: apply (in this process) continues from it.
     let mut evaluated = None;
+    let mut checks = vec![];
     if !opts.destroy && !opts.refresh_only {
         let mut scope = stack.base_scope();
         scope.root_map("local");
@@ -317,6 +318,18 @@ pub async fn plan(
                 }
             }
         }
+        // Checks run last and wait for nothing: a scoped data source that depends on a
+        // resource with changes is read during apply.
+        if !diags.has_errors() {
+            let pending: BTreeSet<ResourceId> = changes
+                .iter()
+                .filter(|c| c.action != Action::NoOp)
+                .map(|c| c.address.resource.clone())
+                .collect();
+            let deferred = |r: &ResourceId| pending.contains(r);
+            checks =
+                super::run_checks(stack, &mut scope, cloud, &deferred, &mut cloud_warnings).await;
+        }
         // A targeted plan leaves what it does not target unknown: apply evaluates anew.
         if opts.targets.is_empty() {
             evaluated = Some(scope);
@@ -460,6 +473,7 @@ pub async fn plan(
         refreshed,
         data: data_results,
         refresh_only: opts.refresh_only,
+        checks,
         evaluated,
     })
 }
