@@ -431,25 +431,6 @@ pub fn plan_human(plan: &Plan) -> String {
     s
 }
 
-/// The check blocks' results as `terraform show -json` writes them.
-fn checks_json(plan: &Plan) -> Json {
-    plan.checks
-        .iter()
-        .map(|c| {
-            let problems: Vec<Json> = c.problems.iter().map(|m| json!({ "message": m })).collect();
-            json!({
-                "address": { "kind": "check", "name": c.name, "to_display": c.address() },
-                "status": c.status,
-                "instances": [{
-                    "address": { "to_display": c.address() },
-                    "status": c.status,
-                    "problems": problems,
-                }],
-            })
-        })
-        .collect()
-}
-
 fn plan_changes(plan: &Plan) -> String {
     let mut s = String::new();
     let drifted: Vec<_> = plan.drift.iter().collect();
@@ -654,7 +635,7 @@ pub fn plan_json(plan: &Plan) -> Json {
         "output_changes": outputs,
         "resource_drift": drift,
         "warnings": plan.warnings,
-        "checks": checks_json(plan),
+        "checks": plan.checks.iter().map(|c| c.to_json()).collect::<Vec<_>>(),
     })
 }
 

@@ -7,6 +7,7 @@ mod harness;
 mod batch;
 mod campus;
 mod campus_lite;
+mod checks;
 mod compute;
 mod dynamodb;
 mod engine;

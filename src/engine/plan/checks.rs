@@ -38,6 +38,24 @@ impl CheckResult {
     pub fn address(&self) -> String {
         format!("check.{}", self.name)
     }
+
+    /// The result as `terraform show -json` writes it in `checks`.
+    pub fn to_json(&self) -> Json {
+        let problems: Vec<Json> = self
+            .problems
+            .iter()
+            .map(|m| serde_json::json!({ "message": m }))
+            .collect();
+        serde_json::json!({
+            "address": { "kind": "check", "name": self.name, "to_display": self.address() },
+            "status": self.status,
+            "instances": [{
+                "address": { "to_display": self.address() },
+                "status": self.status,
+                "problems": problems,
+            }],
+        })
+    }
 }
 
 pub const KNOWN_AFTER_APPLY: &str = "Check block assertion known after apply";
