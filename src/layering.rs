@@ -15,6 +15,7 @@ mod tests {
         ("graph", &[]),
         ("layering", &[]),
         ("build", &["value"]),
+        ("fmt", &["diag", "value"]),
         ("provider", &["build", "value"]),
         ("state", &["address", "value"]),
         ("config", &["address", "diag", "graph", "provider", "value"]),
@@ -31,8 +32,8 @@ mod tests {
         (
             "cli",
             &[
-                "address", "backend", "build", "config", "diag", "engine", "graph", "provider",
-                "state", "value",
+                "address", "backend", "build", "config", "diag", "engine", "fmt", "graph",
+                "provider", "state", "value",
             ],
         ),
     ];

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod engine;
+pub mod fmt;
 pub mod graph;
 pub mod provider;
 pub mod state;

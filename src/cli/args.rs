@@ -112,8 +112,37 @@ pub enum Command {
         #[command(subcommand)]
         command: WorkspaceCommand,
     },
+    /// Rewrite configuration files to the canonical format (as `terraform fmt`)
+    Fmt(FmtArgs),
     /// Print the version
     Version,
+}
+
+#[derive(Args, Debug)]
+pub struct FmtArgs {
+    /// List files whose formatting differs (-list=false: don't; off when reading stdin)
+    #[arg(long = "list", default_value_t = true, action = clap::ArgAction::Set,
+          num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_name = "BOOL")]
+    pub list: bool,
+    /// Write the result to the files (-write=false: don't; off with stdin or -check)
+    #[arg(long = "write", default_value_t = true, action = clap::ArgAction::Set,
+          num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_name = "BOOL")]
+    pub write: bool,
+    /// Print a unified diff of the changes
+    #[arg(long = "diff")]
+    pub diff: bool,
+    /// Write nothing; exit 3 if any input is not formatted (0 if all is)
+    #[arg(long = "check")]
+    pub check: bool,
+    /// Also process the files in subdirectories
+    #[arg(long = "recursive")]
+    pub recursive: bool,
+    /// Directories or files to format (default: the current directory); `-` reads
+    /// standard input and writes the result to standard output
+    #[arg(value_name = "TARGET", allow_hyphen_values = true)]
+    pub targets: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -1,10 +1,11 @@
 //! The command line, split by job: [`args`] (the clap surface and Terraform's spellings),
 //! [`run`] (validate, plan, apply, destroy, graph, import), [`state`] (the state
-//! commands, output, force-unlock), [`workspace`] (init and workspaces), [`ui`]
-//! (progress, prompt, Ctrl-C, errors) and [`render`] (plans and values, human and JSON).
-//! The only layer that writes to stdout/stderr or picks exit codes.
+//! commands, output, force-unlock), [`workspace`] (init and workspaces), [`fmt`] (the
+//! fmt command), [`ui`] (progress, prompt, Ctrl-C, errors) and [`render`] (plans and
+//! values, human and JSON). The only layer that writes to stdout/stderr or picks exit codes.
 
 pub mod args;
+pub mod fmt;
 pub mod render;
 pub mod run;
 pub mod state;
@@ -62,6 +63,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Import(a) => run::import(a).await,
         Command::ForceUnlock(a) => state::force_unlock(a).await,
         Command::Workspace { command } => workspace::dispatch(command),
+        Command::Fmt(a) => fmt::fmt(a),
         Command::Version => version(),
     }
 }

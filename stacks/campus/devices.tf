@@ -64,8 +64,8 @@ resource "aws_iot_policy" "device" {
         Condition = { Bool = { "iot:Connection.Thing.IsAttached" = "true" } }
       },
       {
-        Effect   = "Allow"
-        Action   = "iot:Publish"
+        Effect = "Allow"
+        Action = "iot:Publish"
         Resource = [
           "${local.iot_arn}:topic/sensors/campus/$${iot:Connection.Thing.ThingName}/environment",
           "${local.iot_arn}:topic/$aws/things/$${iot:Connection.Thing.ThingName}/shadow/*",

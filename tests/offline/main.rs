@@ -6,4 +6,5 @@
 mod harness;
 
 mod config;
+mod fmt;
 mod locking;
