@@ -160,6 +160,8 @@ pub fn registry() -> &'static Registry {
             Box::<aws_iam::IamRole>::default(),
             Box::<aws_iam::IamRolePolicy>::default(),
             Box::<aws_iam::IamRolePolicyAttachment>::default(),
+            Box::<aws_iam::IamPolicy>::default(),
+            Box::<aws_iam::IamPolicyAttachment>::default(),
             Box::<aws_cloudwatch::MetricAlarm>::default(),
             Box::<aws_cloudwatch::LogGroup>::default(),
         ];

@@ -1,5 +1,13 @@
-//! aws_iam_role, aws_iam_role_policy, aws_iam_role_policy_attachment.
+//! aws_iam_role, aws_iam_role_policy, aws_iam_role_policy_attachment; the managed
+//! policy (`policy.rs`: aws_iam_policy) and its exclusive attachment
+//! (`policy_attachment.rs`: aws_iam_policy_attachment).
 //! IAM returns policy documents URL-encoded; they are decoded and compared as JSON.
+
+mod policy;
+mod policy_attachment;
+
+pub use policy::IamPolicy;
+pub use policy_attachment::IamPolicyAttachment;
 
 use super::ResourceType;
 use super::attrs::{
