@@ -66,16 +66,15 @@ impl IamPolicy {
             };
             for v in page.versions() {
                 let created = v.create_date().map(|d| (d.secs(), d.subsec_nanos()));
-                all.push((
-                    created,
-                    v.version_id().unwrap_or_default().to_string(),
-                    v.is_default_version(),
-                ));
+                let id = v.version_id().unwrap_or_default();
+                // Ties (dates to the second) fall back to the version number (v2 < v10).
+                let number = id.trim_start_matches('v').parse::<u64>().unwrap_or(0);
+                all.push((created, number, id.to_string(), v.is_default_version()));
             }
         }
         all.sort();
         Ok(Some(
-            all.into_iter().map(|(_, id, def)| (id, def)).collect(),
+            all.into_iter().map(|(_, _, id, def)| (id, def)).collect(),
         ))
     }
 
