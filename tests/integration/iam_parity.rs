@@ -649,3 +649,133 @@ resource "aws_iam_policy_attachment" "test-attach" {{
     c.delete_user().user_name(&user).send().await.unwrap();
     c.delete_group().group_name(&group).send().await.unwrap();
 }
+
+/// website/docs/r/iam_role_policy_attachments_exclusive.html.markdown, "Basic Usage".
+const ATTACHMENTS_EXCLUSIVE_EXAMPLE: &str = r#"resource "aws_iam_role_policy_attachments_exclusive" "example" {
+  role_name   = aws_iam_role.example.name
+  policy_arns = [aws_iam_policy.example.arn]
+}
+"#;
+
+/// website/docs/r/iam_role_policies_exclusive.html.markdown, "Basic Usage".
+const POLICIES_EXCLUSIVE_EXAMPLE: &str = r#"resource "aws_iam_role_policies_exclusive" "example" {
+  role_name    = aws_iam_role.example.name
+  policy_names = [aws_iam_role_policy.example.name]
+}
+"#;
+
+/// Both exclusive resources from their documentation's examples (main.tf, unchanged);
+/// the role, managed policy and inline policy they name are declared in `example.tf`.
+/// Whatever is attached or put outside the configuration is taken off by the next apply;
+/// destroying them detaches nothing, as documented.
+#[tokio::test]
+async fn role_exclusive_attachments_and_inline_policies_docs_examples() {
+    let p = unique("excl");
+    let c = iam().await;
+    let stack = TestStack::new(&format!(
+        "{ATTACHMENTS_EXCLUSIVE_EXAMPLE}\n{POLICIES_EXCLUSIVE_EXAMPLE}"
+    ));
+    let doc = r#"jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "iot:Publish", Resource = "*" }] })"#;
+    stack.write(
+        "example.tf",
+        &format!(
+            r#"
+resource "aws_iam_role" "example" {{
+  name               = "{p}"
+  assume_role_policy = {trust}
+}}
+resource "aws_iam_policy" "example" {{
+  name   = "{p}-managed"
+  policy = {doc}
+}}
+resource "aws_iam_role_policy" "example" {{
+  name   = "inline"
+  role   = aws_iam_role.example.name
+  policy = {doc}
+}}
+"#,
+            trust = assume_role("ec2.amazonaws.com")
+        ),
+    );
+    stack.ok(&["validate"]);
+    stack.apply();
+    let managed = policy_arn(&format!("{p}-managed")).await.expect("policy");
+    let attached = |c: aws_sdk_iam::Client, role: String| async move {
+        let a = c
+            .list_attached_role_policies()
+            .role_name(&role)
+            .send()
+            .await
+            .unwrap();
+        let mut arns: Vec<String> = a
+            .attached_policies()
+            .iter()
+            .filter_map(|x| x.policy_arn().map(str::to_string))
+            .collect();
+        arns.sort();
+        let i = c
+            .list_role_policies()
+            .role_name(&role)
+            .send()
+            .await
+            .unwrap();
+        (arns, i.policy_names().to_vec())
+    };
+    assert_eq!(
+        attached(c.clone(), p.clone()).await,
+        (vec![managed.clone()], vec!["inline".to_string()])
+    );
+    assert_no_changes(&stack);
+
+    // Added outside: a managed policy and an inline policy. The plan shows both
+    // exclusive resources changing; apply takes them off.
+    let outside = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    c.attach_role_policy()
+        .role_name(&p)
+        .policy_arn(outside)
+        .send()
+        .await
+        .unwrap();
+    c.put_role_policy()
+        .role_name(&p)
+        .policy_name("stray")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let plan = stack.plan_json();
+    let ch = changed(&plan);
+    assert_eq!(
+        ch["aws_iam_role_policy_attachments_exclusive.example"],
+        vec!["update"]
+    );
+    assert_eq!(
+        ch["aws_iam_role_policies_exclusive.example"],
+        vec!["update"]
+    );
+    stack.apply();
+    assert_eq!(
+        attached(c.clone(), p.clone()).await,
+        (vec![managed.clone()], vec!["inline".to_string()])
+    );
+    assert_no_changes(&stack);
+
+    // Destroying only the exclusive resources detaches nothing.
+    stack.write("main.tf", "");
+    stack.apply();
+    assert_eq!(
+        attached(c.clone(), p.clone()).await,
+        (vec![managed.clone()], vec!["inline".to_string()])
+    );
+    // The role still has the managed policy attached outside any attachment resource:
+    // it is detached here so that the stack can destroy the role and the policy.
+    c.detach_role_policy()
+        .role_name(&p)
+        .policy_arn(&managed)
+        .send()
+        .await
+        .unwrap();
+    stack.destroy();
+    assert!(c.get_role().role_name(&p).send().await.not_found());
+    assert!(c.get_policy().policy_arn(&managed).send().await.not_found());
+}
