@@ -160,6 +160,10 @@ pub fn registry() -> &'static Registry {
             Box::<aws_iam::IamRole>::default(),
             Box::<aws_iam::IamRolePolicy>::default(),
             Box::<aws_iam::IamRolePolicyAttachment>::default(),
+            Box::<aws_iam::IamPolicy>::default(),
+            Box::<aws_iam::IamPolicyAttachment>::default(),
+            Box::new(aws_iam::RoleExclusive::attachments()),
+            Box::new(aws_iam::RoleExclusive::inline()),
             Box::<aws_cloudwatch::MetricAlarm>::default(),
             Box::<aws_cloudwatch::LogGroup>::default(),
         ];

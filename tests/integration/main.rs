@@ -13,6 +13,7 @@ mod dynamodb;
 mod engine;
 mod examples;
 mod fleet;
+mod iam_parity;
 mod iot;
 mod s3;
 mod sns;

@@ -1,5 +1,16 @@
-//! aws_iam_role, aws_iam_role_policy, aws_iam_role_policy_attachment.
+//! aws_iam_role, aws_iam_role_policy, aws_iam_role_policy_attachment; the managed
+//! policy (`policy.rs`: aws_iam_policy) and its exclusive attachment
+//! (`policy_attachment.rs`: aws_iam_policy_attachment); exclusive management of a role's
+//! attachments and inline policies (`exclusive.rs`).
 //! IAM returns policy documents URL-encoded; they are decoded and compared as JSON.
+
+mod exclusive;
+mod policy;
+mod policy_attachment;
+
+pub use exclusive::RoleExclusive;
+pub use policy::IamPolicy;
+pub use policy_attachment::IamPolicyAttachment;
 
 use super::ResourceType;
 use super::attrs::{
