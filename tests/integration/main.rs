@@ -13,6 +13,7 @@ mod engine;
 mod examples;
 mod fleet;
 mod iot;
+mod parity;
 mod s3;
 mod sns;
 mod team;

@@ -208,12 +208,13 @@ impl ResourceType for DynamoDbTable {
             ttl_desc.and_then(|d| d.time_to_live_status()),
             Some(TimeToLiveStatus::Enabled) | Some(TimeToLiveStatus::Enabling)
         );
-        let (prior_ttl_on, prior_ttl_attr) = ttl_of(prior);
+        let (prior_ttl_on, _) = ttl_of(prior);
         let ttl_json = if ttl_on {
             json!([{"attribute_name": ttl_desc.and_then(|d| d.attribute_name()), "enabled": true}])
-        } else if block(prior, "ttl").is_some() && !prior_ttl_on {
-            // TTL off reads back as the user wrote it (`enabled = false`), not as a change.
-            json!([{"attribute_name": prior_ttl_attr, "enabled": false}])
+        } else if let Some(t) = block(prior, "ttl").filter(|_| !prior_ttl_on) {
+            // TTL off reads back as the user wrote it (`enabled = false`, and its
+            // `attribute_name` as written, `""` included), not as a change.
+            json!([{"attribute_name": t.get("attribute_name").cloned().unwrap_or(Json::Null), "enabled": false}])
         } else {
             json!([])
         };
