@@ -320,6 +320,17 @@ resource "aws_iot_topic_rule" "all" {{
       value = "iot"
     }}
   }}
+  location {{
+    device_id    = "$${{clientId()}}"
+    latitude     = "$${{lat}}"
+    longitude    = "$${{lon}}"
+    role_arn     = local.role
+    tracker_name = "campus"
+    timestamp {{
+      unit  = "MILLISECONDS"
+      value = "$${{timestamp()}}"
+    }}
+  }}
   elasticsearch {{
     endpoint = "https://search-readings.eu-west-1.es.amazonaws.com"
     id       = "$${{newuuid()}}"
@@ -356,7 +367,10 @@ async fn topic_rule_every_action_round_trips() {
         .unwrap();
     let rule = rule.rule().unwrap();
     let acts = rule.actions();
-    assert_eq!(acts.len(), 10, "{acts:?}");
+    assert_eq!(acts.len(), 11, "{acts:?}");
+    let loc = acts.iter().find_map(|a| a.location()).expect("location");
+    assert_eq!(loc.tracker_name(), "campus");
+    assert_eq!(loc.timestamp().and_then(|t| t.unit()), Some("MILLISECONDS"));
     let http = acts.iter().find_map(|a| a.http()).expect("http action");
     assert_eq!(http.url(), "https://ingest.example.com/readings");
     assert_eq!(

@@ -10,9 +10,9 @@ use aws_sdk_iot::types::{
     Action, CannedAccessControlList, CloudwatchAlarmAction, CloudwatchLogsAction,
     CloudwatchMetricAction, DynamoDBv2Action, DynamoDbAction, DynamoKeyType, ElasticsearchAction,
     FirehoseAction, HttpAction, HttpActionHeader, IotAnalyticsAction, IotEventsAction, KafkaAction,
-    KafkaActionHeader, KinesisAction, LambdaAction, MessageFormat, PutItemInput, RepublishAction,
-    S3Action, SnsAction, SqsAction, StepFunctionsAction, TimestreamAction, TimestreamDimension,
-    TimestreamTimestamp,
+    KafkaActionHeader, KinesisAction, LambdaAction, LocationAction, LocationTimestamp,
+    MessageFormat, PutItemInput, RepublishAction, S3Action, SnsAction, SqsAction,
+    StepFunctionsAction, TimestreamAction, TimestreamDimension, TimestreamTimestamp,
 };
 use serde_json::{Map, Value as Json, json};
 
@@ -142,6 +142,7 @@ const OTHER_KINDS: &[&str] = &[
     "dynamodbv2",
     "http",
     "kafka",
+    "location",
     "s3",
     "sns",
     "timestream",
@@ -205,6 +206,24 @@ pub fn action_blocks() -> Vec<NestedBlock> {
                 .attr(string("partition"))
                 .attr(string("topic"))
                 .block(list("header", key_value())),
+        )
+        .set(),
+        // Amazon Location (AWS IoT's LocationAction), named as the provider names
+        // arguments: snake_case of the API's fields.
+        list(
+            "location",
+            Block::new()
+                .attr(string("device_id").required())
+                .attr(string("latitude").required())
+                .attr(string("longitude").required())
+                .attr(string("role_arn").required())
+                .attr(string("tracker_name").required())
+                .block(single(
+                    "timestamp",
+                    Block::new()
+                        .attr(string("unit"))
+                        .attr(string("value").required()),
+                )),
         )
         .set(),
         list(
@@ -352,6 +371,27 @@ pub fn to_action(kind: &str, a: &Attrs) -> anyhow::Result<Action> {
             )
             .build()
         }
+        "location" => {
+            let ts = block(a, "timestamp")
+                .map(|t| {
+                    LocationTimestamp::builder()
+                        .set_unit(s(t, "unit"))
+                        .set_value(s(t, "value"))
+                        .build()
+                })
+                .transpose()?;
+            b.location(
+                LocationAction::builder()
+                    .set_device_id(s(a, "device_id"))
+                    .set_latitude(s(a, "latitude"))
+                    .set_longitude(s(a, "longitude"))
+                    .set_role_arn(s(a, "role_arn"))
+                    .set_tracker_name(s(a, "tracker_name"))
+                    .set_timestamp(ts)
+                    .build()?,
+            )
+            .build()
+        }
         "timestream" => {
             let dims = blocks(a, "dimension")
                 .into_iter()
@@ -439,6 +479,16 @@ pub fn from_action(a: &Action) -> Option<(&'static str, Json)> {
                 "key": x.key(), "partition": x.partition(),
                 "client_properties": x.client_properties(),
                 "header": x.headers().iter().map(|h| json!({"key": h.key(), "value": h.value()})).collect::<Vec<_>>(),
+            }),
+        ));
+    }
+    if let Some(x) = a.location() {
+        return Some((
+            "location",
+            json!({
+                "device_id": x.device_id(), "latitude": x.latitude(), "longitude": x.longitude(),
+                "role_arn": x.role_arn(), "tracker_name": x.tracker_name(),
+                "timestamp": x.timestamp().map(|t| json!([{"unit": t.unit(), "value": t.value()}])).unwrap_or(json!([])),
             }),
         ));
     }
