@@ -81,14 +81,8 @@ async fn rules(bucket: &str) -> Vec<aws_sdk_s3::types::LifecycleRule> {
         .to_vec()
 }
 
-#[tokio::test]
-async fn lifecycle_rule_level_prefix_and_empty_expiration_are_no_ops() {
-    // website/docs/r/s3_bucket_lifecycle_configuration.html.markdown documents the
-    // rule-level `prefix` ("Required if `filter` not specified", deprecated by S3) and an
-    // `expiration` block whose arguments are all optional; rule "log" uses the former,
-    // rule "empty" the latter with an empty `expiration {}`.
-    let bucket = unique("my-bucket");
-    let stack = TestStack::new(&format!(
+fn lifecycle_stack(bucket: &str, rule: &str) -> TestStack {
+    TestStack::new(&format!(
         r#"
 resource "aws_s3_bucket" "bucket" {{
   bucket = "{bucket}"
@@ -96,64 +90,92 @@ resource "aws_s3_bucket" "bucket" {{
 
 resource "aws_s3_bucket_lifecycle_configuration" "bucket-config" {{
   bucket = aws_s3_bucket.bucket.bucket
-
-  rule {{
-    id     = "log"
-    prefix = "log/"
-
-    expiration {{
-      days = 90
-    }}
-
-    status = "Enabled"
-  }}
-
-  rule {{
-    id = "empty"
-
-    filter {{
-      prefix = "tmp/"
-    }}
-
-    expiration {{}}
-
-    noncurrent_version_expiration {{
-      noncurrent_days = 1
-    }}
-
-    status = "Enabled"
-  }}
+{rule}
 }}
 "#
-    ));
-    apply_noop(&stack);
-    let rs = rules(&bucket).await;
-    let log = rs.iter().find(|r| r.id() == Some("log")).expect("rule log");
-    let prefix = log.filter().and_then(|f| f.prefix()).or(
-        #[allow(deprecated)]
-        log.prefix(),
-    );
-    assert_eq!(prefix, Some("log/"));
-    assert_eq!(log.expiration().and_then(|e| e.days()), Some(90));
-    let empty = rs
-        .iter()
-        .find(|r| r.id() == Some("empty"))
-        .expect("rule empty");
-    assert_eq!(
-        empty
-            .noncurrent_version_expiration()
-            .and_then(|n| n.noncurrent_days()),
-        Some(1)
-    );
+    ))
+}
+
+async fn destroy_bucket(stack: &TestStack, bucket: &str) {
     stack.destroy();
     assert!(
         s3().await
             .head_bucket()
-            .bucket(&bucket)
+            .bucket(bucket)
             .send()
             .await
             .not_found()
     );
+}
+
+#[tokio::test]
+async fn lifecycle_rule_level_prefix_is_a_no_op() {
+    // website/docs/r/s3_bucket_lifecycle_configuration.html.markdown documents the
+    // rule-level `prefix` ("Required if `filter` not specified", deprecated by S3); the
+    // rule is the docs' "log" rule with its filter written that way.
+    let bucket = unique("my-bucket");
+    let stack = lifecycle_stack(
+        &bucket,
+        r#"
+  rule {
+    id     = "log"
+    prefix = "log/"
+
+    expiration {
+      days = 90
+    }
+
+    status = "Enabled"
+  }"#,
+    );
+    apply_noop(&stack);
+    let rs = rules(&bucket).await;
+    let log = rs.iter().find(|r| r.id() == Some("log")).expect("rule log");
+    #[allow(deprecated)]
+    let prefix = log.filter().and_then(|f| f.prefix()).or(log.prefix());
+    assert_eq!(prefix, Some("log/"));
+    assert_eq!(log.expiration().and_then(|e| e.days()), Some(90));
+    destroy_bucket(&stack, &bucket).await;
+}
+
+#[tokio::test]
+async fn lifecycle_empty_expiration_block_is_a_no_op() {
+    // The same page documents every `expiration` argument as optional; an empty
+    // `expiration {}` beside the docs' "config" rule (filter prefix, noncurrent version
+    // expiration) sets nothing and must not show as a change.
+    let bucket = unique("my-versioning-bucket");
+    let stack = lifecycle_stack(
+        &bucket,
+        r#"
+  rule {
+    id = "config"
+
+    filter {
+      prefix = "config/"
+    }
+
+    expiration {}
+
+    noncurrent_version_expiration {
+      noncurrent_days = 90
+    }
+
+    status = "Enabled"
+  }"#,
+    );
+    apply_noop(&stack);
+    let rs = rules(&bucket).await;
+    let rule = rs.iter().find(|r| r.id() == Some("config")).expect("rule");
+    assert_eq!(
+        rule.noncurrent_version_expiration()
+            .and_then(|n| n.noncurrent_days()),
+        Some(90)
+    );
+    assert!(
+        rule.expiration()
+            .is_none_or(|e| e.days().is_none() && e.date().is_none())
+    );
+    destroy_bucket(&stack, &bucket).await;
 }
 
 // --- aws_iot_topic_rule actions --------------------------------------------------------
