@@ -13,6 +13,7 @@ use super::reread::reread;
 use super::schema::{Block, Schema, json as json_attr, out, string, string_map as map_attr};
 use crate::value::canonical_json;
 use async_trait::async_trait;
+use aws_sdk_iot::types::ThingPrincipalType;
 use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
 
@@ -397,18 +398,33 @@ impl Default for IotThingPrincipalAttachment {
                 block: Block::new()
                     .attr(string("thing").required().force_new())
                     .attr(string("principal").required().force_new())
+                    .attr(
+                        string("thing_principal_type")
+                            .default(json!(NON_EXCLUSIVE))
+                            .force_new(),
+                    )
                     .attr(out("id")),
             },
         }
     }
 }
 
+const NON_EXCLUSIVE: &str = "NON_EXCLUSIVE_THING";
+
+/// The attachment's `thing_principal_type` (EXCLUSIVE_THING / NON_EXCLUSIVE_THING).
+/// ListThingPrincipals does not report it (ListThingPrincipalsV2 does, and moto lacks
+/// it), so it is the value it was attached with: it forces a new attachment.
+fn principal_type(a: &Attrs) -> &str {
+    str_of(a, "thing_principal_type").unwrap_or(NON_EXCLUSIVE)
+}
+
 /// What `read` returns for an attachment that exists.
-fn principal_attachment(thing: &str, principal: &str) -> Attrs {
+fn principal_attachment(thing: &str, principal: &str, kind: &str) -> Attrs {
     obj([
         ("id", json!(format!("{thing}|{principal}"))),
         ("thing", json!(thing)),
         ("principal", json!(principal)),
+        ("thing_principal_type", json!(kind)),
     ])
 }
 
@@ -462,7 +478,7 @@ impl ResourceType for IotThingPrincipalAttachment {
         Ok(thing_principals(p, thing)
             .await?
             .filter(|all| all.contains(principal))
-            .map(|_| principal_attachment(thing, principal)))
+            .map(|_| principal_attachment(thing, principal, principal_type(prior))))
     }
 
     /// There is no account-wide list of Thing principals: attachments are read with one
@@ -487,11 +503,16 @@ impl ResourceType for IotThingPrincipalAttachment {
             .attach_thing_principal()
             .thing_name(thing)
             .principal(principal)
+            .thing_principal_type(ThingPrincipalType::from(principal_type(planned)))
             .send()
             .await
             .map_err(|e| aws_error("AttachThingPrincipal", e))?;
-        // An attachment is its two names: nothing to read back.
-        Ok(principal_attachment(thing, principal))
+        // An attachment is its names and type: nothing to read back.
+        Ok(principal_attachment(
+            thing,
+            principal,
+            principal_type(planned),
+        ))
     }
 
     async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
@@ -543,7 +564,11 @@ impl IotThingPrincipalAttachment {
             for &i in &by_thing[thing] {
                 let principal = str_of(priors[i], "principal").unwrap_or_default();
                 if principals.contains(principal) {
-                    out[i] = Some(principal_attachment(thing, principal));
+                    out[i] = Some(principal_attachment(
+                        thing,
+                        principal,
+                        principal_type(priors[i]),
+                    ));
                 }
             }
         }

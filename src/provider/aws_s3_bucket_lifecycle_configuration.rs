@@ -164,7 +164,11 @@ fn to_rule(r: &Attrs) -> anyhow::Result<LifecycleRule> {
         // S3 needs a filter or prefix; an empty prefix means "every object", as in Terraform.
         b = b.filter(LifecycleRuleFilter::builder().prefix("").build());
     }
-    if let Some(e) = blocks(r, "expiration").first() {
+    if let Some(e) = blocks(r, "expiration")
+        .into_iter()
+        .find(|e| !expiration_is_empty(e))
+    {
+        // An empty `expiration {}` sets nothing: S3 keeps no empty Expiration.
         let mut eb = LifecycleExpiration::builder().set_days(i64_of(e, "days").map(|d| d as i32));
         if let Some(d) = str_of(e, "date") {
             eb = eb.date(date(d)?);
@@ -214,6 +218,43 @@ fn to_rule(r: &Attrs) -> anyhow::Result<LifecycleRule> {
     Ok(b.build()?)
 }
 
+/// An `expiration` block that sets nothing (`expiration {}`, or only
+/// `expired_object_delete_marker = false`).
+fn expiration_is_empty(e: &Attrs) -> bool {
+    e.get("days").is_none_or(Json::is_null)
+        && str_of(e, "date").is_none()
+        && bool_of(e, "expired_object_delete_marker") != Some(true)
+}
+
+/// The `expiration` block read back: AWS's, with the user's own spelling of what AWS
+/// does not keep (`expired_object_delete_marker = false`, an empty `expiration {}`).
+fn expiration_json(e: Option<&LifecycleExpiration>, prior: Option<&Attrs>) -> Json {
+    let prior_e = prior.and_then(|p| blocks(p, "expiration").into_iter().next());
+    let aws_empty = e.is_none_or(|e| {
+        e.days().is_none() && e.date().is_none() && e.expired_object_delete_marker() != Some(true)
+    });
+    if aws_empty {
+        return match prior_e.filter(|p| expiration_is_empty(p)) {
+            Some(p) => json!([p]),
+            None => json!([]),
+        };
+    }
+    let e = e.expect("not empty");
+    let marker = match e.expired_object_delete_marker() {
+        Some(true) => json!(true),
+        _ => prior_e
+            .and_then(|p| p.get("expired_object_delete_marker"))
+            .filter(|m| m.as_bool() == Some(false))
+            .cloned()
+            .unwrap_or(Json::Null),
+    };
+    json!([{
+        "days": e.days().map(|d| json!(d)).unwrap_or(Json::Null),
+        "date": e.date().map(date_string),
+        "expired_object_delete_marker": marker,
+    }])
+}
+
 /// The rule as the configuration would spell it. `prior` says whether the user wrote a
 /// `filter {}` block, so an empty AWS filter reads back in the user's own shape.
 fn from_rule(r: &LifecycleRule, prior: Option<&Attrs>) -> Json {
@@ -250,21 +291,45 @@ fn from_rule(r: &LifecycleRule, prior: Option<&Attrs>) -> Json {
     let user_wrote_filter = prior
         .map(|p| !blocks(p, "filter").is_empty())
         .unwrap_or(true);
+    // A rule-level `prefix` (deprecated by S3) is sent as a prefix-only filter, or kept
+    // by S3 as the rule's own Prefix: either reads back as the `prefix` the user wrote.
+    #[allow(deprecated)]
+    let rule_prefix = r.prefix();
+    let filter_prefix_only = r.filter().filter(|f| {
+        f.and().is_none()
+            && f.tag().is_none()
+            && f.object_size_greater_than().is_none()
+            && f.object_size_less_than().is_none()
+    });
+    let user_wrote_prefix = prior.is_some_and(|p| p.get("prefix").is_some_and(Json::is_string));
+    let as_rule_prefix = if !user_wrote_filter && user_wrote_prefix {
+        match (filter_prefix_only, rule_prefix) {
+            (Some(f), _) => Some(f.prefix().unwrap_or_default().to_string()),
+            (None, Some(p)) if r.filter().is_none() => Some(p.to_string()),
+            _ => None,
+        }
+    } else {
+        None
+    };
     let filter_json = match filter {
+        _ if as_rule_prefix.is_some() => json!([]),
         Some(_) if filter_is_empty && !user_wrote_filter => json!([]),
         Some(f) => json!([f]),
         None => json!([]),
     };
+    let prefix_json = match as_rule_prefix {
+        Some(p) => json!(p),
+        None => rule_prefix
+            .filter(|p| !p.is_empty())
+            .map(|p| json!(p))
+            .unwrap_or(Json::Null),
+    };
     json!({
         "id": r.id(),
         "status": r.status().as_str(),
-        "prefix": prior.and_then(|p| p.get("prefix").cloned()).unwrap_or(Json::Null),
+        "prefix": prefix_json,
         "filter": filter_json,
-        "expiration": r.expiration().map(|e| json!([{
-            "days": num(e.days()),
-            "date": e.date().map(date_string),
-            "expired_object_delete_marker": e.expired_object_delete_marker().filter(|b| *b),
-        }])).unwrap_or(json!([])),
+        "expiration": expiration_json(r.expiration(), prior),
         "transition": r.transitions().iter().map(|t| json!({
             "days": num(t.days()),
             "date": t.date().map(date_string),

@@ -27,6 +27,8 @@ const ATTRIBUTES: &[(&str, &str)] = &[
     ("content_based_deduplication", "ContentBasedDeduplication"),
     ("signature_version", "SignatureVersion"),
     ("tracing_config", "TracingConfig"),
+    ("archive_policy", "ArchivePolicy"),
+    ("fifo_throughput_scope", "FifoThroughputScope"),
 ];
 
 impl Default for SnsTopic {
@@ -51,6 +53,9 @@ impl SnsTopic {
                     .attr(string("kms_master_key_id"))
                     .attr(string("signature_version").computed())
                     .attr(string("tracing_config").computed())
+                    .attr(json_attr("archive_policy"))
+                    .attr(string("fifo_throughput_scope").computed())
+                    .attr(out("beginning_archive_time"))
                     .attr(map_attr("tags"))
                     .attr(out("id"))
                     .attr(out("arn"))
@@ -145,6 +150,22 @@ impl ResourceType for SnsTopic {
         a.insert("kms_master_key_id".into(), json!(get("KmsMasterKeyId")));
         a.insert("signature_version".into(), json!(get("SignatureVersion")));
         a.insert("tracing_config".into(), json!(get("TracingConfig")));
+        a.insert(
+            "archive_policy".into(),
+            json!(
+                get("ArchivePolicy")
+                    .filter(|s| !s.is_empty() && s != "{}")
+                    .map(|s| canonical_json(&s))
+            ),
+        );
+        a.insert(
+            "fifo_throughput_scope".into(),
+            json!(get("FifoThroughputScope")),
+        );
+        a.insert(
+            "beginning_archive_time".into(),
+            json!(get("BeginningArchiveTime")),
+        );
         a.insert("tags".into(), map_json(p.own_tags(&live)));
         Ok(Some(a))
     }
@@ -196,7 +217,10 @@ impl ResourceType for SnsTopic {
             let (old, new) = (attr_value(prior, key), attr_value(planned, key));
             if old != new {
                 if new.is_none()
-                    && matches!(*key, "policy" | "signature_version" | "tracing_config")
+                    && matches!(
+                        *key,
+                        "policy" | "signature_version" | "tracing_config" | "fifo_throughput_scope"
+                    )
                 {
                     continue; // computed: AWS keeps its own value
                 }

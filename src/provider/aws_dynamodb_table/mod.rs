@@ -5,7 +5,9 @@
 //! so it is called only when the TTL setting really changed; a GSI change is one
 //! UpdateTable call per index.
 
+mod replicas;
 mod requests;
+use replicas::{read_replicas, sync_replicas};
 use requests::*;
 
 use super::ResourceType;
@@ -78,12 +80,19 @@ impl DynamoDbTable {
                             "global_secondary_index",
                             Block::new()
                                 .attr(string("name").required())
-                                .attr(string("hash_key").required())
+                                .attr(string("hash_key"))
                                 .attr(string("range_key"))
                                 .attr(string("projection_type").required())
                                 .attr(string_set("non_key_attributes"))
                                 .attr(number("read_capacity"))
-                                .attr(number("write_capacity")),
+                                .attr(number("write_capacity"))
+                                // The newer provider form, instead of hash_key/range_key.
+                                .block(list(
+                                    "key_schema",
+                                    Block::new()
+                                        .attr(string("attribute_name").required())
+                                        .attr(string("key_type").required()),
+                                )),
                         )
                         .set(),
                     )
@@ -108,7 +117,21 @@ impl DynamoDbTable {
                     .block(single(
                         "point_in_time_recovery",
                         Block::new().attr(boolean("enabled").required()),
-                    )),
+                    ))
+                    .block(
+                        list(
+                            "replica",
+                            Block::new()
+                                .attr(string("region_name").required())
+                                .attr(string("kms_key_arn").computed())
+                                .attr(boolean("propagate_tags").default(json!(false)))
+                                .attr(boolean("point_in_time_recovery").default(json!(false)))
+                                .attr(out("arn"))
+                                .attr(out("stream_arn"))
+                                .attr(out("stream_label")),
+                        )
+                        .set(),
+                    ),
             },
         }
     }
@@ -165,15 +188,31 @@ impl ResourceType for DynamoDbTable {
         let ppr = t.billing_mode_summary().and_then(|b| b.billing_mode())
             == Some(&BillingMode::PayPerRequest);
         let throughput = t.provisioned_throughput();
+        let prior_gsis = blocks(prior, "global_secondary_index");
         let gsis: Vec<Json> = t
             .global_secondary_indexes()
             .iter()
             .map(|g| {
                 let proj = g.projection();
+                // Read back in the form the configuration used: `key_schema` blocks or
+                // hash_key/range_key.
+                let as_blocks = prior_gsis.iter().any(|p| {
+                    str_of(p, "name") == g.index_name() && !blocks(p, "key_schema").is_empty()
+                });
+                let (hash, range, ks) = if as_blocks {
+                    (Json::Null, Json::Null, gsi_key_schema_json(g.key_schema()))
+                } else {
+                    (
+                        json!(key(g.key_schema(), KeyType::Hash)),
+                        json!(key(g.key_schema(), KeyType::Range)),
+                        json!([]),
+                    )
+                };
                 json!({
                     "name": g.index_name(),
-                    "hash_key": key(g.key_schema(), KeyType::Hash),
-                    "range_key": key(g.key_schema(), KeyType::Range),
+                    "hash_key": hash,
+                    "range_key": range,
+                    "key_schema": ks,
                     "projection_type": proj.and_then(|p| p.projection_type()).map(|p| p.as_str()),
                     "non_key_attributes": proj.map(|p| p.non_key_attributes().to_vec()).unwrap_or_default(),
                     "read_capacity": if ppr { Json::Null } else { json!(g.provisioned_throughput().and_then(|t| t.read_capacity_units())) },
@@ -208,12 +247,13 @@ impl ResourceType for DynamoDbTable {
             ttl_desc.and_then(|d| d.time_to_live_status()),
             Some(TimeToLiveStatus::Enabled) | Some(TimeToLiveStatus::Enabling)
         );
-        let (prior_ttl_on, prior_ttl_attr) = ttl_of(prior);
+        let (prior_ttl_on, _) = ttl_of(prior);
         let ttl_json = if ttl_on {
             json!([{"attribute_name": ttl_desc.and_then(|d| d.attribute_name()), "enabled": true}])
-        } else if block(prior, "ttl").is_some() && !prior_ttl_on {
-            // TTL off reads back as the user wrote it (`enabled = false`), not as a change.
-            json!([{"attribute_name": prior_ttl_attr, "enabled": false}])
+        } else if let Some(t) = block(prior, "ttl").filter(|_| !prior_ttl_on) {
+            // TTL off reads back as the user wrote it (`enabled = false`, and its
+            // `attribute_name` as written, `""` included), not as a change.
+            json!([{"attribute_name": t.get("attribute_name").cloned().unwrap_or(Json::Null), "enabled": false}])
         } else {
             json!([])
         };
@@ -327,6 +367,7 @@ impl ResourceType for DynamoDbTable {
         );
         a.insert("ttl".into(), ttl_json);
         a.insert("point_in_time_recovery".into(), pitr_json);
+        a.insert("replica".into(), read_replicas(p, t, prior));
         a.insert("tags".into(), map_json(p.own_tags(&live)));
         Ok(Some(a))
     }
@@ -384,7 +425,7 @@ impl ResourceType for DynamoDbTable {
         if !tags.is_empty() {
             req = req.set_tags(Some(tag_list(tags)?));
         }
-        req.send().await.map_err(|e| match e.code() {
+        let out = req.send().await.map_err(|e| match e.code() {
             Some("ResourceInUseException") => anyhow::anyhow!(
                 "table {name:?} already exists; import it with `thingform import ADDRESS {name}` or choose another name"
             ),
@@ -399,6 +440,13 @@ impl ResourceType for DynamoDbTable {
         }
         if pitr_of(planned) {
             set_pitr(p, name, true).await?;
+        }
+        if !blocks(planned, "replica").is_empty() {
+            let arn = out
+                .table_description()
+                .and_then(|t| t.table_arn())
+                .unwrap_or_default();
+            sync_replicas(p, name, arn, &Attrs::new(), planned).await?;
         }
         super::created(
             self.read(p, planned).await,
@@ -575,6 +623,11 @@ impl ResourceType for DynamoDbTable {
         if pitr_of(prior) != pitr_of(planned) {
             set_pitr(p, name, pitr_of(planned)).await?;
         }
+        if prior.get("replica") != planned.get("replica")
+            || prior.get("tags") != planned.get("tags")
+        {
+            sync_replicas(p, name, req_str(prior, "arn")?, prior, planned).await?;
+        }
         if prior.get("tags") != planned.get("tags") {
             let arn = req_str(prior, "arn")?;
             let (removed, want) = p.tag_changes(prior, planned);
@@ -603,6 +656,11 @@ impl ResourceType for DynamoDbTable {
 
     async fn delete(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<()> {
         let name = req_str(prior, "name")?;
+        // Replicas go first, as AWS deletes a global table region by region.
+        if !blocks(prior, "replica").is_empty() {
+            let arn = str_of(prior, "arn").unwrap_or_default();
+            sync_replicas(p, name, arn, prior, &Attrs::new()).await?;
+        }
         match p.dynamodb().delete_table().table_name(name).send().await {
             Ok(_) => {}
             Err(e) if is_not_found(Service::DynamoDb, &e) => return Ok(()),

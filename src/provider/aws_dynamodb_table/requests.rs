@@ -69,13 +69,44 @@ pub(super) fn is_ppr(a: &Attrs) -> bool {
     str_of(a, "billing_mode") == Some("PAY_PER_REQUEST")
 }
 
+/// A GSI's keys: its `key_schema` blocks (the newer provider form), else
+/// hash_key/range_key.
+fn gsi_keys(a: &Attrs) -> anyhow::Result<Vec<KeySchemaElement>> {
+    let ks = blocks(a, "key_schema");
+    if ks.is_empty() {
+        let hash = str_of(a, "hash_key").ok_or_else(|| {
+            anyhow::anyhow!(
+                "global_secondary_index {:?} needs hash_key or key_schema blocks",
+                str_of(a, "name").unwrap_or("?")
+            )
+        })?;
+        return key_schema(hash, str_of(a, "range_key"));
+    }
+    ks.into_iter()
+        .map(|k| {
+            Ok(KeySchemaElement::builder()
+                .attribute_name(req_str(k, "attribute_name")?)
+                .key_type(KeyType::from(req_str(k, "key_type")?))
+                .build()?)
+        })
+        .collect()
+}
+
+/// A GSI's key schema as `key_schema` blocks.
+pub(super) fn gsi_key_schema_json(ks: &[KeySchemaElement]) -> serde_json::Value {
+    serde_json::Value::Array(
+        ks.iter()
+            .map(|k| {
+                serde_json::json!({"attribute_name": k.attribute_name(), "key_type": k.key_type().as_str()})
+            })
+            .collect(),
+    )
+}
+
 pub(super) fn gsi(a: &Attrs, ppr: bool) -> anyhow::Result<GlobalSecondaryIndex> {
     Ok(GlobalSecondaryIndex::builder()
         .index_name(req_str(a, "name")?)
-        .set_key_schema(Some(key_schema(
-            req_str(a, "hash_key")?,
-            str_of(a, "range_key"),
-        )?))
+        .set_key_schema(Some(gsi_keys(a)?))
         .projection(projection(a)?)
         .set_provisioned_throughput(provisioned(ppr, a)?)
         .build()?)

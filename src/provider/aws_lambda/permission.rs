@@ -28,6 +28,7 @@ impl Default for LambdaPermission {
                     .attr(string("qualifier").force_new())
                     .attr(string("event_source_token").force_new())
                     .attr(string("principal_org_id").force_new())
+                    .attr(string("function_url_auth_type").force_new())
                     .attr(out("id")),
             },
         }
@@ -110,6 +111,10 @@ impl ResourceType for LambdaPermission {
             .set_qualifier(str_of(planned, "qualifier").map(str::to_string))
             .set_event_source_token(str_of(planned, "event_source_token").map(str::to_string))
             .set_principal_org_id(str_of(planned, "principal_org_id").map(str::to_string))
+            .set_function_url_auth_type(
+                str_of(planned, "function_url_auth_type")
+                    .map(aws_sdk_lambda::types::FunctionUrlAuthType::from),
+            )
             .send()
             .await
             .map_err(|e| aws_error("AddPermission", e))?;
