@@ -6,9 +6,21 @@
 //! the literal before, `${x ~}` and `%{ for ... ~}` the start of the literal after —
 //! including the first literal of a directive's body.
 
-use super::Evaluator;
+use super::{Evaluator, Scope};
 use crate::value::Value;
 use hcl::template::{Directive, Element, Strip, Template};
+
+impl Scope {
+    /// Renders template source text (a `templatefile` file: no quotes, no escapes).
+    pub fn eval_template_source(&self, src: &str) -> Result<Value, String> {
+        let t: Template = src.parse().map_err(|e| format!("invalid template: {e}"))?;
+        Evaluator {
+            scope: self,
+            bound: vec![],
+        }
+        .eval_template(&t)
+    }
+}
 
 impl Evaluator<'_> {
     pub(super) fn eval_template(&mut self, t: &Template) -> Result<Value, String> {
