@@ -6,4 +6,5 @@
 mod harness;
 
 mod config;
+mod functions;
 mod locking;
