@@ -213,11 +213,23 @@ fn yamlencode() {
             vec![json!({"m": {"x": [], "y": {}, "z": null, "t": true}, "q": "say \"hi\"\n"})]
         ),
         json!(
-            "\"m\":\n  \"t\": true\n  \"x\": []\n  \"y\": {}\n  \"z\": null\n\"q\": \"say \\\"hi\\\"\\n\"\n"
+            "\"m\":\n  \"t\": true\n  \"x\": []\n  \"y\": {}\n  \"z\": null\n\"q\": |\n  say \"hi\"\n"
         )
     );
+    // Multi-line strings are literal blocks; scalar documents end with `...`
+    // (github.com/zclconf/go-cty-yaml encode_test.go, converter.go).
+    assert_eq!(
+        c(
+            "yamlencode",
+            vec![json!({"a": "x\ny\n", "b": ["p\nq"], "c": "t\t\n"})]
+        ),
+        json!("\"a\": |\n  x\n  y\n\"b\":\n- |-\n  p\n  q\n\"c\": \"t\\t\\n\"\n")
+    );
+    assert_eq!(c("yamlencode", vec![json!(true)]), json!("true\n...\n"));
+    assert_eq!(c("yamlencode", vec![json!("hello")]), json!("\"hello\"\n"));
+    assert_eq!(c("yamlencode", vec![json!({})]), json!("{}\n"));
     // What yamlencode writes, yamldecode reads back.
-    let v = json!({"a": [1, {"b": ["c", 2.5]}], "d": {"e": "f\tg"}});
+    let v = json!({"a": [1, {"b": ["c", 2.5, "l1\n\nl3\n\n"]}], "d": {"e": "f\tg", "h": " x\ny"}});
     let text = c("yamlencode", vec![v.clone()]);
     assert_eq!(c("yamldecode", vec![text]), v);
 }

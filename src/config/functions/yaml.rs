@@ -15,6 +15,10 @@ pub(super) fn call(name: &str, args: &[Value]) -> Result<Option<Value>, String> 
             arity(args, 1)?;
             let mut out = String::new();
             encode(&args[0], 0, &mut out);
+            // A document that is one plain scalar ends with libyaml's explicit end marker.
+            if matches!(args[0], Value::Null | Value::Bool(_) | Value::Number(_)) {
+                out.push_str("...\n");
+            }
             Value::String(out)
         }
         "yamldecode" => {
@@ -57,16 +61,59 @@ fn decode(y: Yaml) -> Result<Value, String> {
     })
 }
 
-fn scalar(v: &Value) -> Option<String> {
+/// A scalar (or an empty collection) as written after `key: ` or `- `; a multi-line
+/// string is a literal block whose lines are indented to `indent`.
+fn scalar(v: &Value, indent: usize) -> Option<String> {
     Some(match v {
         Value::Null | Value::Unknown => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => format_number(*n),
+        Value::String(s) if literal_allowed(s) => literal(s, indent),
         Value::String(s) => quote(s),
         Value::List(l) if l.is_empty() => "[]".into(),
         Value::Map(m) if m.is_empty() => "{}".into(),
         _ => return None,
     })
+}
+
+/// Multi-line strings are literal blocks, as Terraform writes them, unless libyaml
+/// would refuse the block style (a space before a line break or at the end, or a
+/// character such as a tab that must be escaped): then they are double-quoted.
+fn literal_allowed(s: &str) -> bool {
+    s.contains('\n')
+        && !s.contains(" \n")
+        && !s.ends_with(' ')
+        && !s
+            .chars()
+            .any(|c| c != '\n' && (c.is_control() || c == '\u{feff}'))
+}
+
+/// `|` with an indentation indicator when the text starts with a space or a line
+/// break, and the chomping indicator its trailing line breaks need (`-` none, `+` more
+/// than one), then the lines indented to `indent` (empty lines stay empty).
+fn literal(s: &str, indent: usize) -> String {
+    let mut out = String::from("|");
+    if s.starts_with([' ', '\n']) {
+        out.push('2');
+    }
+    let body = if !s.ends_with('\n') {
+        out.push('-');
+        s
+    } else if s.ends_with("\n\n") || s == "\n" {
+        out.push('+');
+        &s[..s.len() - 1]
+    } else {
+        &s[..s.len() - 1]
+    };
+    let pad = " ".repeat(indent);
+    for line in body.split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            out.push_str(&pad);
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 /// A YAML double-quoted scalar.
@@ -91,7 +138,7 @@ fn quote(s: &str) -> String {
 
 /// Writes `v` as a block at `indent` columns, ending with a newline.
 fn encode(v: &Value, indent: usize, out: &mut String) {
-    if let Some(s) = scalar(v) {
+    if let Some(s) = scalar(v, indent + 2) {
         out.push_str(&s);
         out.push('\n');
         return;
@@ -104,7 +151,7 @@ fn encode(v: &Value, indent: usize, out: &mut String) {
                     out.push_str(&pad);
                 }
                 out.push_str("- ");
-                match scalar(item) {
+                match scalar(item, indent + 2) {
                     Some(s) => {
                         out.push_str(&s);
                         out.push('\n');
@@ -121,7 +168,7 @@ fn encode(v: &Value, indent: usize, out: &mut String) {
                 }
                 out.push_str(&quote(k));
                 out.push(':');
-                match (scalar(item), item) {
+                match (scalar(item, indent + 2), item) {
                     (Some(s), _) => {
                         out.push(' ');
                         out.push_str(&s);
