@@ -7,4 +7,5 @@ mod harness;
 
 mod config;
 mod fmt;
+mod functions;
 mod locking;

@@ -1,4 +1,4 @@
-//! Encoding and hashing of strings: base64, SHA-256, JSON.
+//! Encoding and hashing of strings: base64, MD5, SHA-1, SHA-256, JSON.
 
 use super::{arity, str_arg};
 use crate::value::Value;
@@ -24,6 +24,18 @@ pub(super) fn call(name: &str, args: &[Value]) -> Result<Option<Value>, String> 
         "sha256" => {
             arity(args, 1)?;
             s(hex(&sha2::Sha256::digest(
+                str_arg(&args[0], "string")?.as_bytes(),
+            )))
+        }
+        "md5" => {
+            arity(args, 1)?;
+            s(hex(&md5::Md5::digest(
+                str_arg(&args[0], "string")?.as_bytes(),
+            )))
+        }
+        "sha1" => {
+            arity(args, 1)?;
+            s(hex(&sha1::Sha1::digest(
                 str_arg(&args[0], "string")?.as_bytes(),
             )))
         }

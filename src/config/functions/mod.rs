@@ -7,8 +7,19 @@ mod collections;
 mod conversion;
 mod encoding;
 mod files;
+mod net;
 mod numeric;
+mod regex;
+mod sets;
 mod strings;
+mod templatefile;
+mod time;
+mod yaml;
+
+#[cfg(test)]
+mod tests_issue10;
+
+pub use time::evaluate_impure;
 
 use crate::value::{Value, format_number};
 use std::collections::BTreeMap;
@@ -16,11 +27,14 @@ use std::path::Path;
 
 pub const NAMES: &[&str] = &[
     "abs",
+    "alltrue",
+    "anytrue",
     "base64decode",
     "base64encode",
     "base64sha256",
     "ceil",
     "chomp",
+    "cidrsubnet",
     "coalesce",
     "coalescelist",
     "compact",
@@ -37,6 +51,7 @@ pub const NAMES: &[&str] = &[
     "flatten",
     "floor",
     "format",
+    "formatdate",
     "formatlist",
     "index",
     "join",
@@ -47,12 +62,20 @@ pub const NAMES: &[&str] = &[
     "lookup",
     "lower",
     "max",
+    "md5",
     "merge",
     "min",
     "one",
     "range",
+    "regex",
+    "regexall",
     "replace",
     "reverse",
+    "setintersection",
+    "setproduct",
+    "setsubtract",
+    "setunion",
+    "sha1",
     "sha256",
     "slice",
     "sort",
@@ -60,6 +83,9 @@ pub const NAMES: &[&str] = &[
     "startswith",
     "strrev",
     "substr",
+    "sum",
+    "templatefile",
+    "timestamp",
     "title",
     "tobool",
     "tolist",
@@ -67,12 +93,17 @@ pub const NAMES: &[&str] = &[
     "tonumber",
     "toset",
     "tostring",
+    "transpose",
     "trim",
     "trimprefix",
     "trimspace",
     "trimsuffix",
     "upper",
+    "urlencode",
+    "uuid",
     "values",
+    "yamldecode",
+    "yamlencode",
     "zipmap",
     "try",
     "can",
@@ -143,12 +174,20 @@ pub fn call(name: &str, args: Vec<Value>, dir: &Path) -> Result<Value, String> {
         collections::call,
         conversion::call,
         encoding::call,
+        regex::call,
+        sets::call,
+        yaml::call,
+        time::call,
+        net::call,
     ] {
         if let Some(v) = family(name, args)? {
             return Ok(v);
         }
     }
-    match files::call(name, args, dir)? {
+    if let Some(v) = files::call(name, args, dir)? {
+        return Ok(v);
+    }
+    match templatefile::call(name, args, dir)? {
         Some(v) => Ok(v),
         None => Err(unknown_function(name)),
     }

@@ -86,11 +86,9 @@ pub(super) fn call(name: &str, args: &[Value]) -> Result<Option<Value>, String> 
                 str_arg(&args[1], "search")?,
                 str_arg(&args[2], "replacement")?,
             );
+            // A search wrapped in slashes is a regular expression.
             if from.len() > 2 && from.starts_with('/') && from.ends_with('/') {
-                return Err(
-                    "regular-expression replace is not supported; use a literal search string"
-                        .into(),
-                );
+                return s(super::regex::replace(&a, &from[1..from.len() - 1], &to)?).map(Some);
             }
             s(a.replace(&from, &to))
         }

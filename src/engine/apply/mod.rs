@@ -66,6 +66,7 @@ pub async fn apply(
     ui: Arc<dyn Ui>,
     mut interrupt: watch::Receiver<bool>,
 ) -> anyhow::Result<ApplyReport> {
+    crate::config::functions::evaluate_impure(true); // timestamp()/uuid(): known in apply
     // The refreshed state moves out of the plan (a fleet's state is not copied), and
     // no-op changes carry nothing an operation needs.
     let mut start_state = std::mem::take(&mut plan.refreshed);
