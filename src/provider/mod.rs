@@ -12,8 +12,10 @@ pub mod aws_cloudwatch;
 pub mod aws_dynamodb_table;
 pub mod aws_iam;
 pub mod aws_iot_certificate;
+pub mod aws_iot_logging_options;
 pub mod aws_iot_policy;
 pub mod aws_iot_provisioning_template;
+pub mod aws_iot_role_alias;
 pub mod aws_iot_thing;
 pub mod aws_iot_thing_group;
 pub mod aws_iot_thing_shadow;
@@ -154,6 +156,8 @@ pub fn registry() -> &'static Registry {
             Box::<aws_iot_policy::IotThingPrincipalAttachment>::default(),
             Box::<aws_iot_provisioning_template::IotProvisioningTemplate>::default(),
             Box::<aws_iot_thing_shadow::IotThingShadow>::default(),
+            Box::<aws_iot_role_alias::IotRoleAlias>::default(),
+            Box::<aws_iot_logging_options::IotLoggingOptions>::default(),
             Box::<aws_iot_topic_rule::IotTopicRule>::default(),
             Box::<aws_lambda::LambdaFunction>::default(),
             Box::<aws_lambda::LambdaPermission>::default(),

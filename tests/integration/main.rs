@@ -15,6 +15,7 @@ mod examples;
 mod fleet;
 mod iam_parity;
 mod iot;
+mod iot_parity;
 mod parity;
 mod s3;
 mod sns;
