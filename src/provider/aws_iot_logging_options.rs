@@ -10,6 +10,7 @@ use super::reread::reread;
 use super::schema::{Block, Schema, boolean, out, string};
 use async_trait::async_trait;
 use aws_sdk_iot::types::LogLevel;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::json;
 
 pub struct IotLoggingOptions {
@@ -68,12 +69,14 @@ impl ResourceType for IotLoggingOptions {
     }
 
     async fn read(&self, p: &Provider, _prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
-        let o = p
-            .iot()
-            .get_v2_logging_options()
-            .send()
-            .await
-            .map_err(|e| aws_error("GetV2LoggingOptions", e))?;
+        let o = match p.iot().get_v2_logging_options().send().await {
+            Ok(o) => o,
+            // The account has no v2 logging settings (never set, or reset outside thingform).
+            Err(e) if ProvideErrorMetadata::code(&e) == Some("NotConfiguredException") => {
+                return Ok(None);
+            }
+            Err(e) => return Err(aws_error("GetV2LoggingOptions", e)),
+        };
         let mut a = Attrs::new();
         a.insert("id".into(), json!(p.region));
         a.insert("role_arn".into(), json!(o.role_arn()));
@@ -105,5 +108,20 @@ impl ResourceType for IotLoggingOptions {
     async fn delete(&self, _p: &Provider, _prior: &Attrs) -> anyhow::Result<()> {
         // Nothing to delete in AWS: the account keeps its logging settings.
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_levels_are_checked_against_the_sdk_values() {
+        let mut a = Attrs::new();
+        a.insert("default_log_level".into(), json!("WARN"));
+        assert_eq!(log_level(&a).unwrap(), LogLevel::Warn);
+        a.insert("default_log_level".into(), json!("LOUD"));
+        let err = log_level(&a).unwrap_err().to_string();
+        assert!(err.contains("DEBUG") && err.contains("\"LOUD\""), "{err}");
     }
 }

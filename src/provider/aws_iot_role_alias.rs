@@ -137,3 +137,20 @@ impl ResourceType for IotRoleAlias {
         self.read(p, planned).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credential_duration_defaults_to_an_hour_and_is_bounded() {
+        let mut a = Attrs::new();
+        assert_eq!(duration(&a).unwrap(), 3600);
+        a.insert("credential_duration".into(), json!(43200));
+        assert_eq!(duration(&a).unwrap(), 43200);
+        a.insert("credential_duration".into(), json!(899));
+        assert!(duration(&a).is_err());
+        a.insert("credential_duration".into(), json!(43201));
+        assert!(duration(&a).is_err());
+    }
+}
