@@ -436,3 +436,48 @@ async fn import_works_for_iot_and_iam_objects() {
             .not_found()
     );
 }
+
+/// Terraform's documented idiom of chaining for_each between resources: the keys of a
+/// resource's instance map are known at plan time even when its attributes are not.
+#[tokio::test]
+async fn for_each_chains_over_a_resource_with_for_each() {
+    let p = unique("tf-fc");
+    let src = format!(
+        r#"{}
+resource "aws_sns_topic" "mirror" {{
+  for_each = aws_sns_topic.node
+  name     = "{p}-mirror-${{each.key}}"
+  tags = {{
+    source = each.value.arn
+  }}
+}}
+"#,
+        topics_stack(&p, &["n1", "n2"])
+    );
+    let stack = TestStack::new(&src);
+    let plan = stack.plan_json();
+    assert_eq!(
+        changed(&plan).get("aws_sns_topic.mirror[\"n2\"]"),
+        Some(&vec!["create".to_string()]),
+        "{plan}"
+    );
+    stack.apply();
+    let client = sns().await;
+    for n in ["n1", "n2"] {
+        let source = topic_arn(&format!("{p}-{n}")).await.expect("node topic");
+        let mirror = topic_arn(&format!("{p}-mirror-{n}"))
+            .await
+            .expect("mirror topic");
+        let tags = client
+            .list_tags_for_resource()
+            .resource_arn(&mirror)
+            .send()
+            .await
+            .unwrap();
+        let tag = tags.tags().iter().find(|t| t.key() == "source");
+        assert_eq!(tag.map(|t| t.value()), Some(source.as_str()), "{n}");
+    }
+    assert!(changed(&stack.plan_json()).is_empty(), "no-op after apply");
+    stack.destroy();
+    assert!(topic_arn(&format!("{p}-mirror-n1")).await.is_none());
+}

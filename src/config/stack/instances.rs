@@ -118,10 +118,18 @@ impl Stack {
             let v = scope
                 .eval(&fe.expr)
                 .map_err(|e| Diagnostic::error("Invalid for_each argument", e, Some(&fe.loc)))?;
-            if v.has_unknown() {
+            // A map's keys are known even when its values are not (e.g. `for_each =
+            // aws_s3_bucket.archive`, whose instances are created in this apply): only
+            // an unknown collection or an unknown set element leaves the keys unknown.
+            let keys_unknown = match &v {
+                Value::Map(_) => false,
+                Value::List(l) => l.iter().any(Value::has_unknown),
+                other => other.has_unknown(),
+            };
+            if keys_unknown {
                 return Err(Diagnostic::error(
                     "Invalid for_each argument",
-                    "The for_each value depends on resource attributes that cannot be determined until apply. Use a map or set of strings built from variables.",
+                    "The for_each keys depend on resource attributes that cannot be determined until apply. Use a map (its values may be known only after apply) or a set of strings built from variables.",
                     Some(&fe.loc),
                 ));
             }
