@@ -464,8 +464,13 @@ fn plan_changes(plan: &Plan) -> String {
         .filter(|c| c.action != Action::NoOp || c.importing.is_some())
         .collect();
     let outputs: Vec<&OutputChange> = plan.outputs.iter().filter(|o| o.changed).collect();
+    for m in &plan.moves {
+        let _ = writeln!(s, "\n  # {} has moved to {}", m.from, m.to);
+    }
     if changes.is_empty() {
-        if outputs.is_empty() {
+        if outputs.is_empty() && !plan.moves.is_empty() {
+            s.push_str("\nPlan: 0 to add, 0 to change, 0 to destroy.\n");
+        } else if outputs.is_empty() {
             s.push_str("\nNo changes. Your infrastructure matches the configuration.\n\nthingform has compared your real infrastructure against your configuration and found no differences, so no changes are needed.\n");
         } else {
             s.push_str("\nChanges to Outputs:\n");
@@ -573,6 +578,9 @@ pub fn plan_json(plan: &Plan) -> Json {
                     "replace_paths": c.replace_paths.iter().map(|p| json!([p])).collect::<Vec<_>>(),
                 },
             });
+            if let Some(m) = plan.moves.iter().find(|m| m.to == c.address) {
+                j["previous_address"] = json!(m.from.to_string());
+            }
             if let Some(k) = &c.address.key {
                 j["index"] = serde_json::to_value(k).unwrap_or(Json::Null);
             }

@@ -111,6 +111,17 @@ pub struct Module {
     pub imports: Vec<ImportBlock>,
     /// `check {}` blocks, in source order.
     pub checks: Vec<checks::CheckBlock>,
+    /// `moved { from = ADDRESS, to = ADDRESS }` blocks, in source order.
+    pub moved: Vec<MovedBlock>,
+}
+
+/// A `moved {}` block: objects tracked at `from` are tracked at `to` from now on (a
+/// whole resource, keys kept, or one instance, e.g. count -> for_each).
+#[derive(Clone, Debug)]
+pub struct MovedBlock {
+    pub from: crate::address::Address,
+    pub to: crate::address::Address,
+    pub loc: Loc,
 }
 
 #[derive(Clone, Debug)]
@@ -456,10 +467,40 @@ fn add_blocks(module: &mut Module, root: BlockNode, diags: &mut Diagnostics) {
                     )),
                 }
             }
+            "moved" => {
+                let addr = |name: &str| {
+                    block
+                        .attr(name)
+                        .and_then(|a| hcl::format::to_string(&a.expr).ok())
+                        .and_then(|t| t.trim().parse::<crate::address::Address>().ok())
+                };
+                match (addr("from"), addr("to")) {
+                    (Some(from), Some(to)) if from.resource.rtype != to.resource.rtype => {
+                        diags.push(Diagnostic::error(
+                            "Resource type mismatch",
+                            format!("This moved block moves {from} to {to}, which is a different resource type; a moved block can only rename an object of the same type."),
+                            Some(&block.loc),
+                        ))
+                    }
+                    (Some(from), Some(to)) if from.key.is_some() != to.key.is_some() => {
+                        diags.push(Diagnostic::error(
+                            "Invalid moved block",
+                            format!("{from} and {to} must both be whole resources or both single instances (e.g. from = aws_iot_thing.node[0]  to = aws_iot_thing.node[\"a\"])."),
+                            Some(&block.loc),
+                        ))
+                    }
+                    (Some(from), Some(to)) => module.moved.push(MovedBlock { from, to, loc: block.loc.clone() }),
+                    _ => diags.push(Diagnostic::error(
+                        "Invalid moved block",
+                        "Write it as moved { from = aws_iot_thing.old  to = aws_iot_thing.new }: both resource or instance addresses.",
+                        Some(&block.loc),
+                    )),
+                }
+            }
             other => diags.push(Diagnostic::error(
                 "Unsupported block type",
                 format!(
-                    "Blocks of type \"{other}\" are not supported here. A stack holds resource, data, variable, locals, output, provider, import, check and terraform blocks."
+                    "Blocks of type \"{other}\" are not supported here. A stack holds resource, data, variable, locals, output, provider, import, moved, check and terraform blocks."
                 ),
                 Some(&block.loc),
             )),

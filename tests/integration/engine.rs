@@ -481,3 +481,72 @@ resource "aws_sns_topic" "mirror" {{
     stack.destroy();
     assert!(topic_arn(&format!("{p}-mirror-n1")).await.is_none());
 }
+
+/// `moved {}`: renaming a resource (and turning count into for_each) re-addresses what
+/// the state tracks; the objects in AWS are kept, never recreated.
+#[tokio::test]
+async fn moved_blocks_rename_without_recreating() {
+    let p = unique("tf-mv");
+    let before = format!(
+        r#"
+resource "aws_sns_topic" "old" {{
+  count = 2
+  name  = "{p}-${{count.index}}"
+}}
+"#
+    );
+    let stack = TestStack::new(&before);
+    stack.apply();
+    let arn0 = topic_arn(&format!("{p}-0")).await.expect("created");
+    // Renamed, and count -> for_each with the same names.
+    let after = format!(
+        r#"
+resource "aws_sns_topic" "fleet" {{
+  for_each = toset(["0", "1"])
+  name     = "{p}-${{each.key}}"
+}}
+moved {{
+  from = aws_sns_topic.old
+  to   = aws_sns_topic.fleet
+}}
+moved {{
+  from = aws_sns_topic.fleet[0]
+  to   = aws_sns_topic.fleet["0"]
+}}
+moved {{
+  from = aws_sns_topic.fleet[1]
+  to   = aws_sns_topic.fleet["1"]
+}}
+"#
+    );
+    stack.write("main.tf", &after);
+    let plan = stack.plan_json();
+    let acts = actions(&plan);
+    assert!(
+        acts.values().all(|a| a == &vec!["no-op".to_string()]),
+        "only moves, nothing created or destroyed: {acts:?}"
+    );
+    let prev: Vec<_> = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["previous_address"].as_str())
+        .collect();
+    assert_eq!(prev, vec!["aws_sns_topic.old[0]", "aws_sns_topic.old[1]"]);
+    let out = stack.apply();
+    assert!(
+        out.contains("aws_sns_topic.old[0] has moved to aws_sns_topic.fleet[\"0\"]"),
+        "{out}"
+    );
+    assert_eq!(topic_arn(&format!("{p}-0")).await, Some(arn0), "same topic");
+    let listed = stack.ok_in(&["state", "list"]);
+    assert!(
+        listed.contains("aws_sns_topic.fleet[\"1\"]") && !listed.contains("old"),
+        "{listed}"
+    );
+    // The move is recorded: without the blocks, the next plan is still a no-op.
+    stack.write("main.tf", &after[..after.find("moved").unwrap()]);
+    assert!(changed(&stack.plan_json()).is_empty());
+    stack.destroy();
+    assert!(topic_arn(&format!("{p}-1")).await.is_none());
+}

@@ -3,6 +3,7 @@
 //! applied exactly.
 
 mod checks;
+pub mod moves;
 mod refresh;
 mod walk;
 mod wire;
@@ -169,6 +170,9 @@ pub struct Plan {
     /// The results of the `check` blocks at the end of this plan (warnings only).
     #[serde(default)]
     pub checks: Vec<CheckResult>,
+    /// Instances `moved {}` blocks re-addressed (already so in `refreshed`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moves: Vec<moves::Move>,
     /// The scope the plan filled in dependency order (variables, locals, data sources,
     /// every instance's planned value). Apply in the same process continues from it
     /// instead of evaluating the stack again; a saved plan has none, and apply evaluates
@@ -205,6 +209,7 @@ impl Plan {
         self.changes.iter().any(|c| c.importing.is_some())
             || self.changes.iter().any(|c| c.action != Action::NoOp)
             || self.outputs.iter().any(|o| o.changed)
+            || !self.moves.is_empty()
     }
     pub fn counts(&self) -> (usize, usize, usize) {
         let mut add = 0;

@@ -26,8 +26,9 @@ pub async fn plan(
     ui: &dyn Ui,
 ) -> anyhow::Result<Plan> {
     let (state_lineage, state_serial) = (prior.lineage.clone(), prior.serial);
-    // Warnings from the cloud, each with the address it belongs to.
-    let mut cloud_warnings = vec![];
+    // moved {} blocks re-address what the state tracks before anything is read.
+    let mut prior = prior;
+    let (moves, mut cloud_warnings) = super::moves::apply_moves(&mut prior, &stack.module.moved);
     let (refreshed, drift) = if opts.refresh {
         refresh(prior, cloud, opts.parallelism, ui, &mut cloud_warnings).await?
     } else {
@@ -474,6 +475,7 @@ pub async fn plan(
         data: data_results,
         refresh_only: opts.refresh_only,
         checks,
+        moves,
         evaluated,
     })
 }
