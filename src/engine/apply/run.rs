@@ -87,7 +87,6 @@ async fn with_progress<F: std::future::Future<Output = T>, T>(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn create(
     shared: &Shared,
     stack: Option<&Stack>,
@@ -95,7 +94,6 @@ async fn create(
     ui: &dyn Ui,
     change: &ResourceChange,
     planned: &Attrs,
-    shown_action: Action,
 ) -> anyhow::Result<Attrs> {
     let t = cloud.resource_type(&change.rtype)?;
     let package = build_step(stack, ui, change, None, planned).await?;
@@ -113,7 +111,7 @@ async fn create(
         shared,
         ui,
         &change.address,
-        shown_action,
+        Action::Create,
         cloud.create(&change.rtype, upload),
     )
     .await;
@@ -234,7 +232,6 @@ pub(super) async fn run_change(
                 ui,
                 change,
                 &planned,
-                Action::Create,
             )
             .await?;
             set_value(&attrs);
@@ -321,7 +318,6 @@ pub(super) async fn run_change(
                 ui,
                 change,
                 &planned,
-                Action::Create,
             )
             .await?;
             set_value(&attrs);
@@ -348,7 +344,6 @@ pub(super) async fn run_change(
                 ui,
                 change,
                 &planned,
-                Action::Create,
             )
             .await?;
             set_value(&attrs);
