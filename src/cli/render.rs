@@ -467,9 +467,20 @@ fn plan_changes(plan: &Plan) -> String {
     for m in &plan.moves {
         let _ = writeln!(s, "\n  # {} has moved to {}", m.from, m.to);
     }
+    for a in &plan.forgets {
+        let _ = writeln!(
+            s,
+            "\n  # {a} will no longer be managed by thingform\n    (a removed block with lifecycle {{ destroy = false }}: the object stays in AWS, only the state forgets it)"
+        );
+    }
+    let forget = if plan.forgets.is_empty() {
+        String::new()
+    } else {
+        format!(", {} to forget", plan.forgets.len())
+    };
     if changes.is_empty() {
-        if outputs.is_empty() && !plan.moves.is_empty() {
-            s.push_str("\nPlan: 0 to add, 0 to change, 0 to destroy.\n");
+        if outputs.is_empty() && !(plan.moves.is_empty() && plan.forgets.is_empty()) {
+            let _ = writeln!(s, "\nPlan: 0 to add, 0 to change, 0 to destroy{forget}.");
         } else if outputs.is_empty() {
             s.push_str("\nNo changes. Your infrastructure matches the configuration.\n\nthingform has compared your real infrastructure against your configuration and found no differences, so no changes are needed.\n");
         } else {
@@ -516,12 +527,12 @@ fn plan_changes(plan: &Plan) -> String {
     if imports > 0 {
         let _ = writeln!(
             s,
-            "Plan: {imports} to import, {add} to add, {change} to change, {destroy} to destroy."
+            "Plan: {imports} to import, {add} to add, {change} to change, {destroy} to destroy{forget}."
         );
     } else {
         let _ = writeln!(
             s,
-            "Plan: {add} to add, {change} to change, {destroy} to destroy."
+            "Plan: {add} to add, {change} to change, {destroy} to destroy{forget}."
         );
     }
     if !outputs.is_empty() {

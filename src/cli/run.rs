@@ -59,11 +59,9 @@ pub async fn plan(a: PlanArgs) -> anyhow::Result<i32> {
     let be = open_backend(&dir, &flags.state).await?;
     locked(&be, flags.state.lock, "plan", async || {
         let prior = be.read().await?.unwrap_or_default();
-        let mut provider = configure_provider(&stack).await?;
-        provider.read_concurrency = flags.parallelism.max(1);
+        let cloud = configure_cloud(&stack, flags.parallelism).await?;
         let opts = plan_options(&flags, destroy)?;
         let ui = ui_for(flags.json);
-        let cloud = AwsCloud::shared(Arc::new(provider));
         let plan = engine::plan(&stack, prior, cloud.as_ref(), &opts, ui.as_ref()).await?;
         print_plan(&plan, flags.json);
         if let Some(path) = &out {
@@ -101,7 +99,7 @@ pub fn graph(a: GraphArgs) -> anyhow::Result<i32> {
     let GraphArgs { vars, dir } = a;
     let stack = load_stack(&dir, &vars, &backend::workspace::current(&dir, None))?;
     let mut g: crate::graph::Dag<String> = crate::graph::Dag::new();
-    for id in stack.module.resources.keys() {
+    for id in stack.resources.keys() {
         g.add_node(id.to_string());
         for d in stack.resource_dependencies(id) {
             g.add_dependency(&id.to_string(), &d.to_string());
@@ -121,7 +119,7 @@ pub async fn import(a: ImportArgs) -> anyhow::Result<i32> {
     } = a;
     let stack = load_stack(&dir, &vars, &workspace(&dir, &state))?;
     let addr: Address = address.parse().map_err(|e: String| anyhow::anyhow!(e))?;
-    if !stack.module.resources.contains_key(&addr.resource) {
+    if !stack.resources.contains_key(&addr.resource) {
         anyhow::bail!(
             "{} is not declared in the stack; add a resource \"{}\" \"{}\" block before importing into it",
             addr.resource,
@@ -139,10 +137,16 @@ pub async fn import(a: ImportArgs) -> anyhow::Result<i32> {
                 "{addr} is already managed by thingform; `thingform state show {addr}` shows it"
             );
         }
-        let provider = configure_provider(&stack).await?;
+        let cloud = configure_cloud(&stack, 1).await?;
         let mut warnings = vec![];
-        let cloud = AwsCloud::shared(Arc::new(provider));
-        let rs = engine::plan::import_object(cloud.as_ref(), &addr, &id, &mut warnings)
+        let provider = stack.resources[&addr.resource].provider_config.clone();
+        let rs = engine::plan::import_object(
+            cloud.as_ref(),
+            provider.as_deref(),
+            &addr,
+            &id,
+            &mut warnings,
+        )
             .await?
             .ok_or_else(|| {
                 anyhow::anyhow!(
@@ -163,22 +167,40 @@ pub async fn import(a: ImportArgs) -> anyhow::Result<i32> {
     .await
 }
 
-async fn configure_provider(stack: &Stack) -> anyhow::Result<Provider> {
+/// The configured cloud: the default provider configuration and every aliased one.
+async fn configure_cloud(stack: &Stack, parallelism: usize) -> anyhow::Result<Arc<dyn Cloud>> {
     let mut scope = stack.base_scope();
     // The provider may use locals; those that need resources are simply not available to it.
-    scope.root_map("local");
     for n in stack.order() {
-        if let crate::config::stack::Node::Local(l) = n {
-            let _ = stack.eval_local(&mut scope, &l);
+        if let crate::config::stack::Node::Local(m, l) = n
+            && m.is_root()
+        {
+            let _ = stack.eval_local(&mut scope, &m, &l);
         }
     }
-    let cfg = stack.provider_config(&scope).map_err(anyhow::Error::new)?;
-    if cfg.has_unknown() {
-        anyhow::bail!(
-            "the provider \"aws\" configuration depends on values known only after apply; use variables"
-        );
+    let configure = async |alias: Option<&str>| {
+        let cfg = stack
+            .provider_config(&scope, alias)
+            .map_err(anyhow::Error::new)?;
+        let name = match alias {
+            Some(a) => format!("provider \"aws\" (alias {a:?})"),
+            None => "provider \"aws\"".to_string(),
+        };
+        if cfg.has_unknown() {
+            anyhow::bail!(
+                "the {name} configuration depends on values known only after apply; use variables"
+            );
+        }
+        let mut p = Provider::configure(&cfg.to_json()).await?;
+        p.read_concurrency = parallelism.max(1);
+        Ok::<_, anyhow::Error>(p)
+    };
+    let default = Arc::new(configure(None).await?);
+    let mut aliases = vec![];
+    for alias in stack.module.provider_aliases.keys() {
+        aliases.push((alias.clone(), Arc::new(configure(Some(alias)).await?)));
     }
-    Provider::configure(&cfg.to_json()).await
+    Ok(AwsCloud::with_aliases(default, aliases))
 }
 
 fn plan_options(flags: &PlanFlags, destroy: bool) -> anyhow::Result<PlanOptions> {
@@ -233,9 +255,7 @@ async fn plan_and_apply(
     let op = if destroy { "destroy" } else { "apply" };
     locked(&be, flags.state.lock, op, async || {
         let prior = be.read().await?.unwrap_or_default();
-        let mut provider = configure_provider(&stack).await?;
-        provider.read_concurrency = flags.parallelism.max(1);
-        let provider = AwsCloud::shared(Arc::new(provider));
+        let provider = configure_cloud(&stack, flags.parallelism).await?;
         let opts = plan_options(flags, destroy)?;
         let ui = ui_for(flags.json);
         let had_pending = !prior.pending.is_empty();
@@ -395,7 +415,7 @@ async fn apply_saved(path: &Path, flags: &PlanFlags) -> anyhow::Result<i32> {
             plan.refreshed.lineage = current.lineage.clone();
         }
         let stack = Arc::new(stack);
-        let provider = AwsCloud::shared(Arc::new(configure_provider(&stack).await?));
+        let provider = configure_cloud(&stack, flags.parallelism).await?;
         run_apply(plan, stack, provider, &be, flags, ui_for(flags.json)).await
     })
     .await

@@ -3,7 +3,8 @@
 //! the end of plan and of apply. A check never creates dependency edges and never fails
 //! a run: its results are warnings.
 
-use super::{Attr, BlockNode, Diagnostic, Diagnostics, Loc, ResourceConfig, eval, resource_config};
+use super::blocks::resource_config;
+use super::{Attr, BlockNode, Diagnostic, Diagnostics, Loc, ResourceConfig, eval};
 use crate::address::Mode;
 
 /// One `assert` block.
@@ -188,7 +189,8 @@ fn valid_identifier(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::{Module, add_blocks, parse_file};
+    use crate::config::blocks::add_blocks;
+    use crate::config::{Module, parse_file};
     use crate::diag::Diagnostics;
 
     fn load(src: &str) -> (Module, Diagnostics) {

@@ -4,6 +4,7 @@
 //! This layer reads files and evaluates expressions; it never talks to AWS and never
 //! reads or writes state.
 
+mod blocks;
 pub mod checks;
 pub mod eval;
 pub mod functions;
@@ -81,6 +82,13 @@ pub struct ResourceConfig {
     pub count: Option<Attr>,
     pub for_each: Option<Attr>,
     pub depends_on: Vec<(ResourceId, Loc)>,
+    /// `depends_on = [module.network]`: every resource of that module call.
+    pub depends_on_modules: Vec<(String, Loc)>,
+    /// `provider = aws.eu`: the aliased configuration it uses (None: the default).
+    pub provider: Option<(Option<String>, Loc)>,
+    /// The root module's provider configuration it resolves to, through the modules'
+    /// `providers` maps (None: the default). Set when the stack is assembled.
+    pub provider_config: Option<String>,
     pub lifecycle: Lifecycle,
     pub loc: Loc,
 }
@@ -105,7 +113,10 @@ pub struct Module {
     pub locals: BTreeMap<String, Attr>,
     pub resources: BTreeMap<ResourceId, ResourceConfig>,
     pub outputs: BTreeMap<String, Output>,
+    /// The default `provider "aws"` block.
     pub provider: Option<BlockNode>,
+    /// `provider "aws" { alias = "eu" ... }` blocks, by alias.
+    pub provider_aliases: BTreeMap<String, BlockNode>,
     pub terraform: Option<BlockNode>,
     /// `import { to = ADDRESS, id = "..." }` blocks.
     pub imports: Vec<ImportBlock>,
@@ -113,14 +124,89 @@ pub struct Module {
     pub checks: Vec<checks::CheckBlock>,
     /// `moved { from = ADDRESS, to = ADDRESS }` blocks, in source order.
     pub moved: Vec<MovedBlock>,
+    /// `moved { for_each = ...  from = ...[each.key]  to = ...[each.key] }` blocks (a
+    /// thingform extension: one block moves a whole fleet), expanded at plan time.
+    pub moved_each: Vec<MovedEach>,
+    /// `removed { from = ADDRESS  lifecycle { destroy = false } }` blocks.
+    pub removed: Vec<RemovedBlock>,
+    /// `module "NAME" { source = "./modules/x" ... }` blocks, by name.
+    pub module_calls: BTreeMap<String, ModuleCall>,
+}
+
+/// A `module` block: a child module from a local directory, with its inputs and
+/// meta-arguments.
+#[derive(Clone, Debug)]
+pub struct ModuleCall {
+    pub name: String,
+    /// The directory it loads from, as written (`./modules/site`).
+    pub source: String,
+    /// The input variables it sets, as written.
+    pub args: Vec<Attr>,
+    pub count: Option<Attr>,
+    pub for_each: Option<Attr>,
+    pub depends_on: Vec<(ResourceId, Loc)>,
+    pub depends_on_modules: Vec<(String, Loc)>,
+    /// `providers = { aws = aws.eu }`: the module's provider configuration (None: its
+    /// default) -> the caller's, with where it was written.
+    pub providers: Vec<(Option<String>, Option<String>, Loc)>,
+    pub loc: Loc,
+}
+
+/// Either end of a `moved` block, or the `from` of a `removed` block: a resource, one
+/// instance, or a whole module instance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    Resource(crate::address::Address),
+    Module(crate::address::ModuleInstance),
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::Resource(a) => write!(f, "{a}"),
+            Endpoint::Module(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Endpoint {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.parse::<crate::address::Address>() {
+            Ok(a) => Ok(Endpoint::Resource(a)),
+            Err(e) => match s.parse::<crate::address::ModuleInstance>() {
+                Ok(m) if !m.is_root() => Ok(Endpoint::Module(m)),
+                _ => Err(e),
+            },
+        }
+    }
+}
+
+/// A `moved` block with `for_each`: one move per element, `each.key`/`each.value` in
+/// the instance keys of `from` and `to`.
+#[derive(Clone, Debug)]
+pub struct MovedEach {
+    pub for_each: Attr,
+    pub from: Attr,
+    pub to: Attr,
+    pub loc: Loc,
+}
+
+/// A `removed {}` block: what `from` tracked is no longer managed; with
+/// `lifecycle { destroy = false }` it is forgotten (left in AWS), otherwise destroyed.
+#[derive(Clone, Debug)]
+pub struct RemovedBlock {
+    pub from: Endpoint,
+    pub destroy: bool,
+    pub loc: Loc,
 }
 
 /// A `moved {}` block: objects tracked at `from` are tracked at `to` from now on (a
 /// whole resource, keys kept, or one instance, e.g. count -> for_each).
 #[derive(Clone, Debug)]
 pub struct MovedBlock {
-    pub from: crate::address::Address,
-    pub to: crate::address::Address,
+    pub from: Endpoint,
+    pub to: Endpoint,
     pub loc: Loc,
 }
 
@@ -192,7 +278,7 @@ pub fn load_dir(dir: &Path) -> Result<Module, Diagnostics> {
         sha2::Digest::update(&mut hasher, src.as_bytes());
         let display = display_path(path);
         match parse_file(&display, &src) {
-            Ok(blocks) => add_blocks(&mut module, blocks, &mut diags),
+            Ok(blocks) => blocks::add_blocks(&mut module, blocks, &mut diags),
             Err(d) => diags.push(d),
         }
     }
@@ -281,396 +367,6 @@ fn convert_body(
     node
 }
 
-fn literal_string(attr: &Attr) -> Option<String> {
-    match &attr.expr {
-        hcl::Expression::String(s) => Some(s.clone()),
-        hcl::Expression::TemplateExpr(t) => {
-            let s = t.to_string();
-            (!s.contains("${") && !s.contains("%{")).then_some(s)
-        }
-        _ => None,
-    }
-}
-
-fn literal_bool(attr: &Attr, diags: &mut Diagnostics) -> bool {
-    match &attr.expr {
-        hcl::Expression::Bool(b) => *b,
-        _ => {
-            diags.push(Diagnostic::error(
-                "Expected a literal bool",
-                format!(
-                    "`{}` must be `true` or `false` written literally here.",
-                    attr.name
-                ),
-                Some(&attr.loc),
-            ));
-            false
-        }
-    }
-}
-
-fn expect_labels(block: &BlockNode, n: usize, what: &str, diags: &mut Diagnostics) -> bool {
-    if block.labels.len() != n {
-        diags.push(Diagnostic::error(
-            format!("Wrong number of labels on {} block", block.kind),
-            format!("Write it as {what}."),
-            Some(&block.loc),
-        ));
-        return false;
-    }
-    true
-}
-
-fn add_blocks(module: &mut Module, root: BlockNode, diags: &mut Diagnostics) {
-    for attr in &root.attrs {
-        diags.push(Diagnostic::error(
-            "Unexpected top-level attribute",
-            format!(
-                "`{}` cannot be set at the top level of a stack file. Put values in a `variable` default, a `locals` block or a *.tfvars file.",
-                attr.name
-            ),
-            Some(&attr.loc),
-        ));
-    }
-    for block in root.blocks {
-        match block.kind.as_str() {
-            "resource" | "data" => {
-                if !expect_labels(&block, 2, &format!("{} \"TYPE\" \"NAME\" {{ ... }}", block.kind), diags) {
-                    continue;
-                }
-                let mode = if block.kind == "data" { Mode::Data } else { Mode::Managed };
-                let rc = resource_config(mode, block, diags);
-                if let Some(prev) = module.resources.get(&rc.id) {
-                    diags.push(Diagnostic::error(
-                        "Duplicate resource",
-                        format!("{} is already declared at {}. Resource names must be unique per type.", rc.id, prev.loc),
-                        Some(&rc.loc),
-                    ));
-                    continue;
-                }
-                module.resources.insert(rc.id.clone(), rc);
-            }
-            "variable" => {
-                if !expect_labels(&block, 1, "variable \"NAME\" { ... }", diags) {
-                    continue;
-                }
-                let v = variable(block, diags);
-                if let Some(prev) = module.variables.get(&v.name) {
-                    diags.push(Diagnostic::error(
-                        "Duplicate variable",
-                        format!("var.{} is already declared at {}.", v.name, prev.loc),
-                        Some(&v.loc),
-                    ));
-                    continue;
-                }
-                module.variables.insert(v.name.clone(), v);
-            }
-            "locals" => {
-                for b in &block.blocks {
-                    diags.push(Diagnostic::error(
-                        "Unexpected block in locals",
-                        "A locals block holds only `name = value` attributes.",
-                        Some(&b.loc),
-                    ));
-                }
-                for attr in block.attrs {
-                    if let Some(prev) = module.locals.get(&attr.name) {
-                        diags.push(Diagnostic::error(
-                            "Duplicate local value",
-                            format!("local.{} is already defined at {}.", attr.name, prev.loc),
-                            Some(&attr.loc),
-                        ));
-                        continue;
-                    }
-                    module.locals.insert(attr.name.clone(), attr);
-                }
-            }
-            "output" => {
-                if !expect_labels(&block, 1, "output \"NAME\" { value = ... }", diags) {
-                    continue;
-                }
-                let name = block.labels[0].clone();
-                let Some(value) = block.attr("value").cloned() else {
-                    diags.push(Diagnostic::error(
-                        "Missing required argument",
-                        format!("output \"{name}\" needs `value = ...`."),
-                        Some(&block.loc),
-                    ));
-                    continue;
-                };
-                let sensitive = block.attr("sensitive").map(|a| literal_bool(a, diags)).unwrap_or(false);
-                let description = block.attr("description").and_then(literal_string);
-                for a in &block.attrs {
-                    if !["value", "sensitive", "description", "depends_on"].contains(&a.name.as_str()) {
-                        diags.push(Diagnostic::error(
-                            "Unsupported argument",
-                            format!("An output block takes value, sensitive, description and depends_on, not `{}`.", a.name),
-                            Some(&a.loc),
-                        ));
-                    }
-                }
-                module.outputs.insert(name.clone(), Output { name, value, sensitive, description, loc: block.loc });
-            }
-            "provider" => {
-                if !expect_labels(&block, 1, "provider \"aws\" { ... }", diags) {
-                    continue;
-                }
-                if block.labels[0] != "aws" {
-                    diags.push(Diagnostic::error(
-                        "Unsupported provider",
-                        format!("thingform manages AWS only; provider \"{}\" is not supported.", block.labels[0]),
-                        Some(&block.loc),
-                    ));
-                    continue;
-                }
-                if block.attr("alias").is_some() {
-                    diags.push(Diagnostic::error(
-                        "Provider aliases are not supported",
-                        "thingform uses one AWS provider configuration per stack. Remove `alias`.",
-                        Some(&block.loc),
-                    ));
-                }
-                if module.provider.is_some() {
-                    diags.push(Diagnostic::error(
-                        "Duplicate provider configuration",
-                        "Only one provider \"aws\" block is allowed per stack.",
-                        Some(&block.loc),
-                    ));
-                    continue;
-                }
-                module.provider = Some(block);
-            }
-            "terraform" | "thingform" => module.terraform = Some(block),
-            "check" => {
-                if !expect_labels(&block, 1, "check \"NAME\" { assert { ... } }", diags) {
-                    continue;
-                }
-                let c = checks::check_block(block, diags);
-                if let Some(prev) = module.checks.iter().find(|p| p.name == c.name) {
-                    diags.push(Diagnostic::error(
-                        "Duplicate check block",
-                        format!("check \"{}\" is already declared at {}. Check names must be unique.", c.name, prev.loc),
-                        Some(&c.loc),
-                    ));
-                    continue;
-                }
-                module.checks.push(c);
-            }
-            "import" => {
-                let to = block.attr("to").and_then(|a| hcl::format::to_string(&a.expr).ok()).and_then(|t| t.trim().parse().ok());
-                match (to, block.attr("id")) {
-                    (Some(to), Some(id)) => module.imports.push(ImportBlock { to, id: id.clone(), loc: block.loc.clone() }),
-                    _ => diags.push(Diagnostic::error(
-                        "Invalid import block",
-                        "Write it as import { to = aws_iot_thing.sensor  id = \"sensor-1\" }: `to` a resource address, `id` the object's id.",
-                        Some(&block.loc),
-                    )),
-                }
-            }
-            "moved" => {
-                let addr = |name: &str| {
-                    block
-                        .attr(name)
-                        .and_then(|a| hcl::format::to_string(&a.expr).ok())
-                        .and_then(|t| t.trim().parse::<crate::address::Address>().ok())
-                };
-                match (addr("from"), addr("to")) {
-                    (Some(from), Some(to)) if from.resource.rtype != to.resource.rtype => {
-                        diags.push(Diagnostic::error(
-                            "Resource type mismatch",
-                            format!("This moved block moves {from} to {to}, which is a different resource type; a moved block can only rename an object of the same type."),
-                            Some(&block.loc),
-                        ))
-                    }
-                    (Some(from), Some(to)) if from.key.is_some() != to.key.is_some() => {
-                        diags.push(Diagnostic::error(
-                            "Invalid moved block",
-                            format!("{from} and {to} must both be whole resources or both single instances (e.g. from = aws_iot_thing.node[0]  to = aws_iot_thing.node[\"a\"])."),
-                            Some(&block.loc),
-                        ))
-                    }
-                    (Some(from), Some(to)) => module.moved.push(MovedBlock { from, to, loc: block.loc.clone() }),
-                    _ => diags.push(Diagnostic::error(
-                        "Invalid moved block",
-                        "Write it as moved { from = aws_iot_thing.old  to = aws_iot_thing.new }: both resource or instance addresses.",
-                        Some(&block.loc),
-                    )),
-                }
-            }
-            other => diags.push(Diagnostic::error(
-                "Unsupported block type",
-                format!(
-                    "Blocks of type \"{other}\" are not supported here. A stack holds resource, data, variable, locals, output, provider, import, moved, check and terraform blocks."
-                ),
-                Some(&block.loc),
-            )),
-        }
-    }
-}
-
-fn resource_config(mode: Mode, mut block: BlockNode, diags: &mut Diagnostics) -> ResourceConfig {
-    let id = ResourceId {
-        mode,
-        rtype: block.labels[0].clone(),
-        name: block.labels[1].clone(),
-    };
-    let count = block.take_attr("count");
-    let for_each = block.take_attr("for_each");
-    if let (Some(_), Some(fe)) = (&count, &for_each) {
-        diags.push(Diagnostic::error(
-            "Invalid combination of count and for_each",
-            "A resource may use count or for_each, not both.",
-            Some(&fe.loc),
-        ));
-    }
-    let mut depends_on = vec![];
-    if let Some(dep) = block.take_attr("depends_on") {
-        match &dep.expr {
-            hcl::Expression::Array(items) => {
-                for item in items {
-                    match eval::static_reference(item) {
-                        Some(r) => depends_on.push((r, dep.loc.clone())),
-                        None => diags.push(Diagnostic::error(
-                            "Invalid depends_on reference",
-                            "depends_on takes a list of resource references such as [aws_s3_bucket.archive].",
-                            Some(&dep.loc),
-                        )),
-                    }
-                }
-            }
-            _ => diags.push(Diagnostic::error(
-                "Invalid depends_on",
-                "depends_on must be a list: depends_on = [aws_iam_role.ingest].",
-                Some(&dep.loc),
-            )),
-        }
-    }
-    if let Some(p) = block.take_attr("provider") {
-        diags.push(Diagnostic::warning(
-            "Provider argument ignored",
-            "thingform has one AWS provider configuration per stack; `provider` on a resource is ignored.",
-            Some(&p.loc),
-        ));
-    }
-    let mut lifecycle = Lifecycle::default();
-    for lc in block.take_blocks("lifecycle") {
-        for attr in &lc.attrs {
-            match attr.name.as_str() {
-                "prevent_destroy" => lifecycle.prevent_destroy = literal_bool(attr, diags),
-                "create_before_destroy" => lifecycle.create_before_destroy = literal_bool(attr, diags),
-                "ignore_changes" => match &attr.expr {
-                    hcl::Expression::Variable(v) if v.as_str() == "all" => lifecycle.ignore_all = true,
-                    hcl::Expression::Array(items) => {
-                        for item in items {
-                            match item {
-                                hcl::Expression::Variable(v) => lifecycle.ignore_changes.push(v.to_string()),
-                                hcl::Expression::Traversal(t) => {
-                                    // `tags["x"]` and `tags.x` ignore the whole top-level attribute.
-                                    if let hcl::Expression::Variable(v) = &t.expr {
-                                        lifecycle.ignore_changes.push(v.to_string());
-                                    }
-                                }
-                                hcl::Expression::String(s) => lifecycle.ignore_changes.push(s.clone()),
-                                _ => diags.push(Diagnostic::error(
-                                    "Invalid ignore_changes entry",
-                                    "List attribute names: ignore_changes = [tags, billing_mode], or write `all`.",
-                                    Some(&attr.loc),
-                                )),
-                            }
-                        }
-                    }
-                    _ => diags.push(Diagnostic::error(
-                        "Invalid ignore_changes",
-                        "ignore_changes takes a list of attribute names, or `all`.",
-                        Some(&attr.loc),
-                    )),
-                },
-                other => diags.push(Diagnostic::error(
-                    "Unsupported lifecycle argument",
-                    format!(
-                        "`{other}` is not a lifecycle argument. Use prevent_destroy, create_before_destroy or ignore_changes."
-                    ),
-                    Some(&attr.loc),
-                )),
-            }
-        }
-    }
-    for unsupported in ["provisioner", "connection"] {
-        for b in block.take_blocks(unsupported) {
-            diags.push(Diagnostic::error(
-                format!("{unsupported} blocks are not supported"),
-                "thingform manages AWS resources declaratively; run scripts outside the stack.",
-                Some(&b.loc),
-            ));
-        }
-    }
-    let loc = block.loc.clone();
-    ResourceConfig {
-        id,
-        body: block,
-        count,
-        for_each,
-        depends_on,
-        lifecycle,
-        loc,
-    }
-}
-
-fn variable(block: BlockNode, diags: &mut Diagnostics) -> Variable {
-    let name = block.labels[0].clone();
-    let mut v = Variable {
-        name: name.clone(),
-        ty: None,
-        default: None,
-        description: None,
-        sensitive: false,
-        nullable: true,
-        validations: vec![],
-        loc: block.loc.clone(),
-    };
-    for attr in &block.attrs {
-        match attr.name.as_str() {
-            "type" => match types::TypeConstraint::parse(&attr.expr) {
-                Ok(t) => v.ty = Some(t),
-                Err(msg) => diags.push(Diagnostic::error("Invalid type constraint", msg, Some(&attr.loc))),
-            },
-            "default" => v.default = Some(attr.clone()),
-            "description" => v.description = literal_string(attr),
-            "sensitive" => v.sensitive = literal_bool(attr, diags),
-            "nullable" => v.nullable = literal_bool(attr, diags),
-            other => diags.push(Diagnostic::error(
-                "Unsupported argument",
-                format!(
-                    "variable \"{name}\" does not take `{other}`. A variable takes type, default, description, sensitive, nullable and validation blocks."
-                ),
-                Some(&attr.loc),
-            )),
-        }
-    }
-    for b in &block.blocks {
-        if b.kind != "validation" {
-            diags.push(Diagnostic::error(
-                "Unsupported block",
-                format!(
-                    "variable \"{name}\" takes only validation blocks, not `{}`.",
-                    b.kind
-                ),
-                Some(&b.loc),
-            ));
-            continue;
-        }
-        match (b.attr("condition"), b.attr("error_message")) {
-            (Some(c), Some(m)) => v.validations.push((c.clone(), m.clone())),
-            _ => diags.push(Diagnostic::error(
-                "Incomplete validation block",
-                "A validation block needs `condition` and `error_message`.",
-                Some(&b.loc),
-            )),
-        }
-    }
-    v
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -692,7 +388,7 @@ mod tests {
         .unwrap();
         let mut m = Module::default();
         let mut d = Diagnostics::default();
-        add_blocks(&mut m, root, &mut d);
+        blocks::add_blocks(&mut m, root, &mut d);
         assert!(!d.has_errors(), "{d}");
         let rc = &m.resources[&ResourceId::managed("aws_sns_topic", "t")];
         assert!(rc.count.is_some());

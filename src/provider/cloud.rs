@@ -71,6 +71,10 @@ pub trait Cloud: Send + Sync {
     fn data_source(&self, name: &str) -> Option<&'static dyn data::DataSourceType> {
         data::data_source(name)
     }
+    /// The cloud of an aliased provider configuration (`provider = aws.eu`: "eu").
+    fn aliased(&self, _alias: &str) -> Option<&dyn Cloud> {
+        None
+    }
 
     async fn read(&self, rtype: &str, prior: &Attrs) -> Reply<Option<Attrs>>;
     async fn read_many(&self, rtype: &str, priors: &[&Attrs]) -> ManyReply;
@@ -84,14 +88,53 @@ pub trait Cloud: Send + Sync {
     async fn read_data(&self, name: &str, cfg: &Attrs) -> Reply<Attrs>;
 }
 
-/// The real cloud: the resource registry and the configured AWS provider.
+/// The cloud of provider configuration `alias` (None: the default, `cloud` itself).
+pub fn pick<'a>(cloud: &'a dyn Cloud, alias: Option<&str>) -> anyhow::Result<&'a dyn Cloud> {
+    match alias {
+        None => Ok(cloud),
+        Some(a) => cloud.aliased(a).ok_or_else(|| {
+            anyhow::anyhow!(
+                "provider aws.{a} is not configured: the state says this object is managed through it; declare provider \"aws\" {{ alias = \"{a}\" ... }} again to manage it"
+            )
+        }),
+    }
+}
+
+/// The real cloud: the resource registry and the configured AWS provider, with the
+/// aliased configurations (`provider "aws" { alias = "eu" }`) beside it.
 pub struct AwsCloud {
     pub provider: Arc<Provider>,
+    pub aliases: std::collections::BTreeMap<String, AwsCloud>,
 }
 
 impl AwsCloud {
     pub fn shared(provider: Arc<Provider>) -> Arc<dyn Cloud> {
-        Arc::new(AwsCloud { provider })
+        Arc::new(AwsCloud {
+            provider,
+            aliases: Default::default(),
+        })
+    }
+
+    /// The default configuration and the aliased ones, by alias.
+    pub fn with_aliases(
+        provider: Arc<Provider>,
+        aliases: impl IntoIterator<Item = (String, Arc<Provider>)>,
+    ) -> Arc<dyn Cloud> {
+        Arc::new(AwsCloud {
+            provider,
+            aliases: aliases
+                .into_iter()
+                .map(|(a, p)| {
+                    (
+                        a,
+                        AwsCloud {
+                            provider: p,
+                            aliases: Default::default(),
+                        },
+                    )
+                })
+                .collect(),
+        })
     }
 }
 
@@ -102,6 +145,9 @@ async fn scoped<T>(f: impl std::future::Future<Output = anyhow::Result<T>>) -> R
 
 #[async_trait]
 impl Cloud for AwsCloud {
+    fn aliased(&self, alias: &str) -> Option<&dyn Cloud> {
+        self.aliases.get(alias).map(|c| c as &dyn Cloud)
+    }
     async fn read(&self, rtype: &str, prior: &Attrs) -> Reply<Option<Attrs>> {
         scoped(async { self.resource_type(rtype)?.read(&self.provider, prior).await }).await
     }

@@ -223,6 +223,7 @@ mod tests {
     fn records_are_idempotent() {
         let mut s = State::new();
         let pending = PendingCreate {
+            provider: None,
             address: "aws_iot_thing.a".parse().unwrap(),
             rtype: "aws_iot_thing".into(),
             planned: Default::default(),

@@ -42,6 +42,10 @@ pub struct ResourceState {
     /// Created, but a later step of its creation failed: the next plan replaces it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tainted: bool,
+    /// The aliased provider configuration that manages it (`aws.eu`: "eu"); absent for
+    /// the default. Orphans are read and destroyed through it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
 }
 
 /// A create that was started but not confirmed: written before the AWS call, removed after.
@@ -53,6 +57,9 @@ pub struct PendingCreate {
     /// The planned attributes, enough for the provider to look for the object by name.
     pub planned: serde_json::Map<String, Json>,
     pub started_at: String,
+    /// The aliased provider configuration it is created through (None: the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -181,6 +188,7 @@ impl ResourceState {
             attributes,
             dependencies: vec![],
             tainted: false,
+            provider: None,
         }
     }
 }

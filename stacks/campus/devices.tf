@@ -1,21 +1,11 @@
-# Devices: one Thing, certificate and shadow per node, all sharing one least-privilege
-# policy written with IoT policy variables (each device only as itself).
+# Devices: one sensor-node module per node (Thing, certificate, shadow), all sharing one
+# least-privilege policy written with IoT policy variables (each device only as itself).
 
 resource "aws_iot_thing_type" "sensor" {
   name = "${local.prefix}-TemperatureSensor"
   properties {
     description           = "Campus environment sensor (temperature, humidity, battery)"
     searchable_attributes = ["building", "location"]
-  }
-}
-
-resource "aws_iot_thing" "node" {
-  for_each        = var.nodes
-  name            = "${local.prefix}-${each.key}"
-  thing_type_name = aws_iot_thing_type.sensor.name
-  attributes = {
-    building = each.value.building
-    location = each.value.location
   }
 }
 
@@ -26,27 +16,23 @@ resource "aws_iot_thing_group" "campus" {
   }
 }
 
-resource "aws_iot_thing_group_membership" "node" {
-  for_each         = var.nodes
-  thing_name       = aws_iot_thing.node[each.key].name
-  thing_group_name = aws_iot_thing_group.campus.name
-}
-
-resource "aws_iot_certificate" "node" {
+# One sensor-node module per node: Thing, certificate, attachments, shadow.
+module "sensor_node" {
+  source   = "./modules/sensor-node"
   for_each = var.nodes
-  active   = true
-}
 
-resource "aws_iot_thing_principal_attachment" "node" {
-  for_each  = var.nodes
-  thing     = aws_iot_thing.node[each.key].name
-  principal = aws_iot_certificate.node[each.key].arn
-}
-
-resource "aws_iot_policy_attachment" "node" {
-  for_each = var.nodes
-  policy   = aws_iot_policy.device.name
-  target   = aws_iot_certificate.node[each.key].arn
+  name            = "${local.prefix}-${each.key}"
+  thing_type_name = aws_iot_thing_type.sensor.name
+  attributes = {
+    building = each.value.building
+    location = each.value.location
+  }
+  group_name  = aws_iot_thing_group.campus.name
+  policy_name = aws_iot_policy.device.name
+  desired = {
+    reporting_interval_s = var.reporting_interval_s
+    heat_alert_c         = var.heat_alert_c
+  }
 }
 
 # A device may connect only with its own Thing name as client id (and only with a
@@ -82,14 +68,5 @@ resource "aws_iot_policy" "device" {
         Resource = "${local.iot_arn}:topic/$aws/things/$${iot:Connection.Thing.ThingName}/shadow/*"
       },
     ]
-  })
-}
-
-resource "aws_iot_thing_shadow" "node" {
-  for_each   = var.nodes
-  thing_name = aws_iot_thing.node[each.key].name
-  desired = jsonencode({
-    reporting_interval_s = var.reporting_interval_s
-    heat_alert_c         = var.heat_alert_c
   })
 }

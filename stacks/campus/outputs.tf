@@ -17,11 +17,11 @@ output "alerts_topic_arn" {
 
 output "thing_arns" {
   description = "node -> Thing ARN"
-  value       = { for node, thing in aws_iot_thing.node : node => thing.arn }
+  value       = { for node, m in module.sensor_node : node => m.thing_arn }
 }
 
 output "device_private_keys" {
   description = "Per-node private keys for provisioning; shown only with `thingform output -json device_private_keys`"
-  value       = { for node, cert in aws_iot_certificate.node : node => cert.private_key }
+  value       = { for node, m in module.sensor_node : node => m.private_key }
   sensitive   = true
 }

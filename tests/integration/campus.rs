@@ -494,3 +494,117 @@ async fn campus_stack_two_environments_side_by_side() {
     );
     assert!(things_with_prefix("staging-campus-").await.is_empty());
 }
+
+/// A deployment of the campus stack as it was before the devices moved into
+/// `modules/sensor-node` (tests/fixtures/campus-v1 holds the two files that changed)
+/// upgrades to today's stack with zero replacements: the moved blocks re-address every
+/// node's Thing, certificate, attachments and shadow.
+#[tokio::test]
+async fn campus_upgrade_into_modules_replaces_nothing() {
+    require_cargo_lambda("build the ingest Lambda");
+    let root = campus_copy();
+    let root = root.path();
+    let stack = root.join("stacks/campus");
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let fixture = repo.join("tests/fixtures/campus-v1");
+    for f in ["devices.tf", "outputs.tf"] {
+        std::fs::copy(fixture.join(f), stack.join(f)).unwrap();
+    }
+    std::fs::remove_file(stack.join("moved.tf")).unwrap();
+    std::fs::remove_dir_all(stack.join("modules")).unwrap();
+    let env = ["-var", "env=staging"];
+    ok(root, &["workspace", "new", "staging"]);
+    let args: Vec<&str> = ["apply", "-auto-approve"].into_iter().chain(env).collect();
+    ok(root, &args);
+    let listed = state_list(root);
+    assert!(
+        listed.contains("aws_iot_certificate.node[\"node-04\"]"),
+        "{listed}"
+    );
+    let cert_before = node_certificate("staging-campus-node-04").await;
+
+    // Today's stack.
+    let fresh = campus_copy();
+    for f in ["devices.tf", "outputs.tf", "moved.tf"] {
+        std::fs::copy(fresh.path().join("stacks/campus").join(f), stack.join(f)).unwrap();
+    }
+    copy_dir(
+        &fresh.path().join("stacks/campus/modules"),
+        &stack.join("modules"),
+    );
+    let args: Vec<&str> = ["plan", "-json"].into_iter().chain(env).collect();
+    let plan: serde_json::Value = serde_json::from_str(&ok(root, &args)).unwrap();
+    assert!(
+        changed(&plan).is_empty(),
+        "upgrade replaces nothing: {:?}",
+        changed(&plan)
+    );
+    let moved = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["previous_address"].is_string())
+        .count();
+    assert_eq!(moved, 12 * 6, "every node's six objects move");
+    let args: Vec<&str> = ["apply", "-auto-approve"].into_iter().chain(env).collect();
+    let out = ok(root, &args);
+    assert!(
+        out.contains("aws_iot_certificate.node[\"node-04\"] has moved to module.sensor_node[\"node-04\"].aws_iot_certificate.this"),
+        "{out}"
+    );
+    assert!(out.contains("0 added, 0 changed, 0 destroyed"), "{out}");
+    assert_eq!(
+        node_certificate("staging-campus-node-04").await,
+        cert_before,
+        "the device keeps its certificate"
+    );
+    verify_environment("staging").await;
+    let listed = state_list(root);
+    assert!(
+        listed.contains("module.sensor_node[\"node-12\"].aws_iot_thing_shadow.this"),
+        "{listed}"
+    );
+    let args: Vec<&str> = ["destroy", "-auto-approve"]
+        .into_iter()
+        .chain(env)
+        .collect();
+    ok(root, &args);
+    assert!(things_with_prefix("staging-campus-").await.is_empty());
+}
+
+fn state_list(root: &std::path::Path) -> String {
+    let args: Vec<String> = ["state", "list", "-w", "staging", "-dir", "stacks/campus"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let out = thingform(&args, root);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// The certificate attached to a Thing.
+async fn node_certificate(thing: &str) -> Vec<String> {
+    iot()
+        .await
+        .list_thing_principals()
+        .thing_name(thing)
+        .send()
+        .await
+        .unwrap()
+        .principals()
+        .to_vec()
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}

@@ -16,6 +16,7 @@ mod fleet;
 mod iam_parity;
 mod iot;
 mod iot_parity;
+mod modules;
 mod parity;
 mod s3;
 mod sns;

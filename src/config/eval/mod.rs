@@ -13,6 +13,7 @@ use ops::{binary, get_attr, index};
 use template::dedent;
 
 use super::functions;
+use crate::address::ModuleInstance;
 use crate::value::Value;
 use hcl::expr::{Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use std::collections::BTreeMap;
@@ -25,6 +26,10 @@ pub struct Scope {
     pub roots: BTreeMap<String, Value>,
     /// The stack directory, for `file()` and friends.
     pub dir: PathBuf,
+    /// The module instance whose names `roots` and `dir` hold (the root module at
+    /// first); the others' wait in `parked` until [`Scope::enter`] brings them back.
+    pub ns: ModuleInstance,
+    parked: BTreeMap<ModuleInstance, (BTreeMap<String, Value>, PathBuf)>,
 }
 
 impl Scope {
@@ -32,7 +37,26 @@ impl Scope {
         Scope {
             roots: BTreeMap::new(),
             dir,
+            ns: ModuleInstance::root(),
+            parked: BTreeMap::new(),
         }
+    }
+
+    /// Makes module instance `m` the one whose names expressions see (no copy: the
+    /// current one is parked). Returns whether `m` had no names yet.
+    pub fn enter(&mut self, m: &ModuleInstance) -> bool {
+        if &self.ns == m {
+            return false;
+        }
+        let (roots, dir, fresh) = match self.parked.remove(m) {
+            Some((r, d)) => (r, d, false),
+            None => (BTreeMap::new(), self.dir.clone(), true),
+        };
+        let old_roots = std::mem::replace(&mut self.roots, roots);
+        let old_dir = std::mem::replace(&mut self.dir, dir);
+        let old_ns = std::mem::replace(&mut self.ns, m.clone());
+        self.parked.insert(old_ns, (old_roots, old_dir));
+        fresh
     }
 
     pub fn eval(&self, expr: &Expression) -> Result<Value, String> {

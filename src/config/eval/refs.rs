@@ -9,6 +9,11 @@ pub enum Reference {
     Var(String),
     Local(String),
     Resource(ResourceId),
+    /// `module.NAME`, `module.NAME.OUTPUT` or `module.NAME[KEY].OUTPUT`.
+    Module {
+        call: String,
+        output: Option<String>,
+    },
     Each,
     Count,
     Path,
@@ -44,6 +49,19 @@ fn root_ref(root: &str, ops: &[TraversalOperator]) -> Reference {
         "local" => attr(0)
             .map(Reference::Local)
             .unwrap_or(Reference::Undeclared("local".into())),
+        "module" => match attr(0) {
+            Some(call) => {
+                let output = match ops.get(1) {
+                    Some(TraversalOperator::GetAttr(o)) => Some(o.to_string()),
+                    Some(TraversalOperator::Index(_)) | Some(TraversalOperator::LegacyIndex(_)) => {
+                        attr(2)
+                    }
+                    _ => None,
+                };
+                Reference::Module { call, output }
+            }
+            None => Reference::Undeclared("module".into()),
+        },
         "each" => Reference::Each,
         "count" => Reference::Count,
         "path" => Reference::Path,

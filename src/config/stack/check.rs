@@ -13,7 +13,18 @@ impl Stack {
         if let Some(p) = &self.module.provider {
             check_block(p, &provider::provider_schema(), "provider \"aws\"", diags);
         }
-        for rc in self.module.resources.values() {
+        for (alias, p) in &self.module.provider_aliases {
+            let what = format!("provider \"aws\" (alias {alias:?})");
+            check_block(p, &provider::provider_schema(), &what, diags);
+        }
+        // Each module once, however many instances it has.
+        let mut defs = vec![self.module.clone()];
+        for i in self.modules.values() {
+            if !defs.iter().any(|d| std::sync::Arc::ptr_eq(d, &i.def)) {
+                defs.push(i.def.clone());
+            }
+        }
+        for rc in defs.iter().flat_map(|d| d.resources.values()) {
             if rc.id.mode == Mode::Data {
                 match provider::data::data_source(&rc.id.rtype) {
                     Some(d) => check_block(

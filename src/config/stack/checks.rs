@@ -105,7 +105,14 @@ impl Stack {
                 {
                     continue;
                 }
-                self.check_reference(&r, &from, &a.loc, None, diags);
+                self.check_reference(
+                    &r,
+                    &crate::address::ModuleInstance::root(),
+                    &from,
+                    &a.loc,
+                    Default::default(),
+                    diags,
+                );
             }
         }
     }

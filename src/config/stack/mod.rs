@@ -10,12 +10,16 @@ mod check;
 mod checks;
 mod graph;
 mod instances;
+mod modules;
+mod moved;
+
+pub use modules::ModInst;
 
 pub use body::{conform, eval_block};
 
 use super::vars::{self, VarInput};
 use super::{Module, load_dir};
-use crate::address::{InstanceKey, Mode, ResourceId};
+use crate::address::{InstanceKey, Mode, ModuleInstance, ResourceId};
 use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::graph::Dag;
 use crate::provider;
@@ -24,23 +28,42 @@ use crate::value::Value;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
-/// A configuration object in the evaluation graph.
+/// A configuration object in the evaluation graph, in its module instance (every
+/// instance of a module has its own variables, locals, resources and outputs).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Node {
-    Var(String),
-    Local(String),
+    Var(ModuleInstance, String),
+    Local(ModuleInstance, String),
     Resource(ResourceId),
-    Output(String),
+    Output(ModuleInstance, String),
+}
+
+impl Node {
+    /// The module instance the object belongs to.
+    pub fn module(&self) -> &ModuleInstance {
+        match self {
+            Node::Var(m, _) | Node::Local(m, _) | Node::Output(m, _) => m,
+            Node::Resource(r) => &r.module,
+        }
+    }
 }
 
 impl fmt::Display for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = self.module();
+        if !m.is_root() {
+            if let Node::Resource(r) = self {
+                return write!(f, "{r}");
+            }
+            write!(f, "{m}.")?;
+        }
         match self {
-            Node::Var(n) => write!(f, "var.{n}"),
-            Node::Local(n) => write!(f, "local.{n}"),
+            Node::Var(_, n) => write!(f, "var.{n}"),
+            Node::Local(_, n) => write!(f, "local.{n}"),
             Node::Resource(r) => write!(f, "{r}"),
-            Node::Output(n) => write!(f, "output.{n}"),
+            Node::Output(_, n) => write!(f, "output.{n}"),
         }
     }
 }
@@ -98,10 +121,17 @@ pub struct Expansion {
 }
 
 pub struct Stack {
-    pub module: Module,
+    /// The root module.
+    pub module: Arc<Module>,
+    /// The root module's variable values.
     pub vars: BTreeMap<String, Value>,
     pub graph: Dag<Node>,
     pub workspace: String,
+    /// Every resource block of every module instance (the root's first), keyed by its
+    /// address in that instance.
+    pub resources: BTreeMap<ResourceId, crate::config::ResourceConfig>,
+    /// Every module instance but the root, parents before children.
+    pub modules: BTreeMap<ModuleInstance, ModInst>,
 }
 
 impl Stack {
@@ -122,16 +152,32 @@ impl Stack {
             }
         };
         diags.0.extend(warnings);
+        let stack = Stack::assemble(module, vars, workspace, &mut diags);
+        dedup(&mut diags);
+        diags.into_result().map(|w| (stack, w))
+    }
+
+    /// Expands the module calls, checks every block against its schema and every
+    /// reference against the declarations, and builds the dependency graph.
+    fn assemble(
+        module: Module,
+        vars: BTreeMap<String, Value>,
+        workspace: &str,
+        diags: &mut Diagnostics,
+    ) -> Stack {
         let mut stack = Stack {
-            module,
+            module: Arc::new(module),
             vars,
             graph: Dag::new(),
             workspace: workspace.to_string(),
+            resources: BTreeMap::new(),
+            modules: BTreeMap::new(),
         };
-        stack.check_schemas(&mut diags);
-        stack.build_graph(&mut diags);
-        stack.validate_checks(&mut diags);
-        diags.into_result().map(|w| (stack, w))
+        stack.expand_modules(diags);
+        stack.check_schemas(diags);
+        stack.build_graph(diags);
+        stack.validate_checks(diags);
+        stack
     }
 
     /// Loads a stack with variable values fixed in advance (applying a saved plan).
@@ -142,24 +188,18 @@ impl Stack {
     ) -> Result<Stack, Diagnostics> {
         let module = load_dir(dir)?;
         let mut diags = Diagnostics::default();
-        let mut stack = Stack {
-            module,
-            vars,
-            graph: Dag::new(),
-            workspace: workspace.to_string(),
-        };
-        stack.check_schemas(&mut diags);
-        stack.build_graph(&mut diags);
-        stack.validate_checks(&mut diags);
+        let stack = Stack::assemble(module, vars, workspace, &mut diags);
+        dedup(&mut diags);
         diags.into_result().map(|_| stack)
     }
 
     pub fn loc_of(&self, n: &Node) -> Loc {
+        let def = self.def(n.module());
         match n {
-            Node::Var(v) => self.module.variables.get(v).map(|v| v.loc.clone()),
-            Node::Local(l) => self.module.locals.get(l).map(|a| a.loc.clone()),
-            Node::Resource(r) => self.module.resources.get(r).map(|r| r.loc.clone()),
-            Node::Output(o) => self.module.outputs.get(o).map(|o| o.loc.clone()),
+            Node::Var(_, v) => def.variables.get(v).map(|v| v.loc.clone()),
+            Node::Local(_, l) => def.locals.get(l).map(|a| a.loc.clone()),
+            Node::Resource(r) => self.resources.get(r).map(|r| r.loc.clone()),
+            Node::Output(_, o) => def.outputs.get(o).map(|o| o.loc.clone()),
         }
         .unwrap_or_default()
     }
@@ -180,6 +220,24 @@ impl Stack {
             })
             .collect()
     }
+}
+
+/// The same mistake written once in a module is reported once, not once per instance
+/// of the module: diagnostics are unique by summary and location.
+fn dedup(diags: &mut Diagnostics) {
+    let mut seen = std::collections::BTreeSet::new();
+    diags.0.retain(|d| {
+        let key = (
+            d.summary.clone(),
+            d.loc.as_ref().map(|l| (l.file.clone(), l.line, l.col)),
+            if d.loc.is_none() {
+                d.detail.clone()
+            } else {
+                String::new()
+            },
+        );
+        seen.insert(key)
+    });
 }
 
 /// The schema of a managed resource type or a data source.
@@ -261,8 +319,8 @@ mod tests {
         )])
         .unwrap();
         let rc = &s.module.resources[&ResourceId::managed("aws_sns_topic", "t")];
-        let scope = s.base_scope();
-        let exps = s.expand(rc, &scope).unwrap();
+        let mut scope = s.base_scope();
+        let exps = s.expand(rc, &mut scope).unwrap();
         assert_eq!(exps.len(), 2);
         assert_eq!(exps[0].key, Some(InstanceKey::Str("a".into())));
         let v = s.eval_instance(rc, &exps[1], &mut scope.clone()).unwrap();

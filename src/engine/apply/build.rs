@@ -21,7 +21,9 @@ pub(super) async fn build_step(
     let Some(req) = package::request(&change.rtype, prior, planned) else {
         return Ok(None);
     };
-    let dir = stack.map(|s| s.module.dir.clone()).unwrap_or_default();
+    let dir = stack
+        .map(|s| s.dir_of(&change.address.resource.module).to_path_buf())
+        .unwrap_or_default();
     if !req.builds() {
         return crate::build::build(&req, &dir).await.map(Some);
     }

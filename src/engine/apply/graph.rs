@@ -156,6 +156,7 @@ mod tests {
             importing: None,
             deposed: false,
             notes: vec![],
+            provider: None,
         }
     }
 

@@ -65,6 +65,7 @@ fn resource_state(change: &ResourceChange, attrs: Attrs, tainted: bool) -> Resou
     ResourceState {
         dependencies: change.depends_on.iter().map(|r| r.to_string()).collect(),
         tainted,
+        provider: change.provider.clone(),
         ..ResourceState::managed(change.address.clone(), attrs)
     }
 }
@@ -105,6 +106,7 @@ async fn create(
         rtype: change.rtype.clone(),
         planned: planned.clone(),
         started_at: chrono::Utc::now().to_rfc3339(),
+        provider: change.provider.clone(),
     };
     shared.commit(vec![Record::PendingAdd { pending }]).await?;
     let result = call(
@@ -156,6 +158,7 @@ pub(super) async fn run_change(
     part: Part,
 ) -> anyhow::Result<Option<String>> {
     let change = change.as_ref();
+    let cloud = crate::provider::cloud::pick(cloud.as_ref(), change.provider.as_deref())?;
     let t = cloud.resource_type(&change.rtype)?;
     let ui = ui.as_ref();
     // Some AWS APIs refuse concurrent changes to one parent object: take its lock.
@@ -225,15 +228,7 @@ pub(super) async fn run_change(
         Action::NoOp => Ok(None),
         Action::Create => {
             let planned = planned()?;
-            let attrs = create(
-                &shared,
-                stack.as_deref(),
-                cloud.as_ref(),
-                ui,
-                change,
-                &planned,
-            )
-            .await?;
+            let attrs = create(&shared, stack.as_deref(), cloud, ui, change, &planned).await?;
             set_value(&attrs);
             Ok(id_of(t, &attrs))
         }
@@ -311,15 +306,7 @@ pub(super) async fn run_change(
         }
         Action::DeleteThenCreate => {
             let planned = planned()?;
-            let attrs = create(
-                &shared,
-                stack.as_deref(),
-                cloud.as_ref(),
-                ui,
-                change,
-                &planned,
-            )
-            .await?;
+            let attrs = create(&shared, stack.as_deref(), cloud, ui, change, &planned).await?;
             set_value(&attrs);
             Ok(id_of(t, &attrs))
         }
@@ -337,15 +324,7 @@ pub(super) async fn run_change(
                     Record::Depose { resource: old },
                 ])
                 .await?;
-            let attrs = create(
-                &shared,
-                stack.as_deref(),
-                cloud.as_ref(),
-                ui,
-                change,
-                &planned,
-            )
-            .await?;
+            let attrs = create(&shared, stack.as_deref(), cloud, ui, change, &planned).await?;
             set_value(&attrs);
             Ok(id_of(t, &attrs))
         }

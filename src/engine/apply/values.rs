@@ -1,6 +1,6 @@
 //! One evaluation scope for a run, and the final attributes of each operation.
 
-use crate::address::{Address, InstanceKey, Mode, ResourceId};
+use crate::address::{Address, InstanceKey, Mode, ModuleInstance, ResourceId};
 use crate::config::stack::{Expansion, Instances, Node, Stack};
 use crate::engine::diff::{merge_computed, normalize, normalize_json, same};
 use crate::engine::plan::{Action, ResourceChange};
@@ -38,29 +38,26 @@ impl Values {
             };
         };
         let mut scope = stack.base_scope();
-        scope.root_map("local");
         for node in stack.order() {
             match &node {
                 Node::Resource(id) if id.mode == Mode::Managed => {
                     let mut mine = values.split_off(&id.instance(None));
                     let rest = mine.split_off(
                         &ResourceId {
-                            mode: id.mode.clone(),
-                            rtype: id.rtype.clone(),
                             name: format!("{}\u{0}", id.name),
+                            ..id.clone()
                         }
                         .instance(None),
                     );
                     values.extend(rest);
                     let v = resource_value(stack, id, mine);
-                    Stack::set_resource(&mut scope, id, v);
+                    stack.set_resource(&mut scope, id, v);
                 }
-                Node::Local(_) | Node::Resource(_) => {
-                    eval_local_or_data(stack, &node, &mut scope, data)
-                }
-                _ => {}
+                Node::Output(m, _) | Node::Var(m, _) if m.is_root() => {}
+                _ => eval_local_or_data(stack, &node, &mut scope, data),
             }
         }
+        stack.enter(&mut scope, &ModuleInstance::root());
         Values {
             scope,
             changed: BTreeSet::new(),
@@ -83,6 +80,7 @@ impl Values {
         if id.mode != Mode::Managed {
             return None;
         }
+        self.scope.enter(&id.module);
         let by_name = self.scope.root_map(&id.rtype);
         let v = by_name.entry(id.name.clone()).or_insert(Value::Null);
         match &addr.key {
@@ -117,6 +115,7 @@ impl Values {
 
     pub fn remove(&mut self, addr: &Address) {
         let id = &addr.resource;
+        self.scope.enter(&id.module);
         if let Some(v) = self.scope.root_map(&id.rtype).get_mut(&id.name) {
             match (&addr.key, v) {
                 (Some(InstanceKey::Str(k)), Value::Map(m)) => {
@@ -150,17 +149,14 @@ impl Values {
             Some(ids) => ids.iter().any(|id| self.changed.contains(id)),
         };
         let has_derived = stack.module.locals.keys().next().is_some()
-            || stack
-                .module
-                .resources
-                .keys()
-                .any(|id| id.mode == Mode::Data);
+            || !stack.modules.is_empty()
+            || stack.resources.keys().any(|id| id.mode == Mode::Data);
         if stale && has_derived {
             for node in stack.order() {
-                if matches!(&node, Node::Local(_))
-                    || matches!(&node, Node::Resource(id) if id.mode == Mode::Data)
-                {
-                    eval_local_or_data(stack, &node, &mut self.scope, data);
+                match &node {
+                    Node::Resource(id) if id.mode == Mode::Managed => {}
+                    Node::Output(m, _) | Node::Var(m, _) if m.is_root() => {}
+                    _ => eval_local_or_data(stack, &node, &mut self.scope, data),
                 }
             }
             self.changed.clear();
@@ -171,7 +167,7 @@ impl Values {
 
 /// The value of all instances of a managed resource, from its instances' values.
 fn resource_value(stack: &Stack, id: &ResourceId, values: BTreeMap<Address, Value>) -> Value {
-    let Some(rc) = stack.module.resources.get(id) else {
+    let Some(rc) = stack.resources.get(id) else {
         return Value::Unknown;
     };
     let mut inst = Stack::empty_instances(rc);
@@ -199,11 +195,8 @@ fn eval_local_or_data(
     data: &BTreeMap<String, Json>,
 ) {
     match node {
-        Node::Local(l) => {
-            let _ = stack.eval_local(scope, l);
-        }
         Node::Resource(id) if id.mode == Mode::Data => {
-            let rc = &stack.module.resources[id];
+            let rc = &stack.resources[id];
             let mut inst = Stack::empty_instances(rc);
             let exps = stack.expand(rc, scope).unwrap_or_default();
             if let Instances::Count(l) = &mut inst {
@@ -217,9 +210,12 @@ fn eval_local_or_data(
                 };
                 inst.set(&exp.key, v);
             }
-            Stack::set_resource(scope, id, inst.to_value());
+            stack.set_resource(scope, id, inst.to_value());
         }
-        _ => {}
+        Node::Resource(_) => {}
+        _ => {
+            let _ = stack.eval_value_node(scope, node);
+        }
     }
 }
 
@@ -262,7 +258,6 @@ pub(super) fn final_attributes(
 ) -> anyhow::Result<Attrs> {
     let schema = &t.schema().block;
     let rc = stack
-        .module
         .resources
         .get(&change.address.resource)
         .ok_or_else(|| anyhow::anyhow!("{} is no longer in the configuration", change.address))?;
@@ -293,7 +288,7 @@ pub(super) fn final_attributes(
             .map_err(|d| anyhow::anyhow!("{d}"))?
     };
     let mut config = normalize(&config, schema);
-    crate::engine::diff::apply_plan_local(t, &mut config, &stack.module.dir)?;
+    crate::engine::diff::apply_plan_local(t, &mut config, stack.dir_of(&rc.id.module))?;
     let config = normalize(&config, schema);
     let prior_value = prior.map(|p| Value::from_json(&Json::Object(p.clone())));
     let base = if change.action == Action::Update {

@@ -76,7 +76,7 @@ pub async fn run_checks(
         let mut diagnostics = vec![];
         if let Some(d) = &c.data {
             let v = read_scoped(stack, c, scope, cloud, deferred, &mut diagnostics, warnings).await;
-            Stack::set_resource(scope, &d.id, v);
+            stack.set_resource(scope, &d.id, v);
         }
         let mut problems = vec![];
         let mut statuses = vec![];

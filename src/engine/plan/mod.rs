@@ -74,6 +74,8 @@ pub struct ResourceChange {
     /// For a deposed object left by an interrupted create_before_destroy.
     pub deposed: bool,
     pub notes: Vec<String>,
+    /// The aliased provider configuration that manages it (None: the default).
+    pub provider: Option<String>,
 }
 
 impl ResourceChange {
@@ -173,6 +175,10 @@ pub struct Plan {
     /// Instances `moved {}` blocks re-addressed (already so in `refreshed`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub moves: Vec<moves::Move>,
+    /// Instances `removed {}` blocks with `destroy = false` take out of the state (already
+    /// gone from `refreshed`); their objects stay in AWS.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forgets: Vec<Address>,
     /// The scope the plan filled in dependency order (variables, locals, data sources,
     /// every instance's planned value). Apply in the same process continues from it
     /// instead of evaluating the stack again; a saved plan has none, and apply evaluates
@@ -210,6 +216,7 @@ impl Plan {
             || self.changes.iter().any(|c| c.action != Action::NoOp)
             || self.outputs.iter().any(|o| o.changed)
             || !self.moves.is_empty()
+            || !self.forgets.is_empty()
     }
     pub fn counts(&self) -> (usize, usize, usize) {
         let mut add = 0;

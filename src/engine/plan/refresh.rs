@@ -5,7 +5,7 @@ use crate::address::{Address, Mode};
 use crate::engine::diff::normalize_json;
 use crate::engine::{Event, Ui};
 use crate::provider::Attrs;
-use crate::provider::cloud::Cloud;
+use crate::provider::cloud::{Cloud, pick};
 use crate::state::{ResourceState, State};
 use crate::value::json_equivalent;
 use futures::StreamExt;
@@ -26,7 +26,7 @@ pub async fn refresh(
     let mut drift = vec![];
     for pending in std::mem::take(&mut state.pending) {
         let schema = cloud.schema(&pending.rtype)?;
-        let found = cloud
+        let found = pick(cloud, pending.provider.as_deref())?
             .recover(&pending.rtype, &pending.planned)
             .await
             .take(&pending.address, warnings)?;
@@ -35,10 +35,13 @@ pub async fn refresh(
                 let attrs = normalize_json(&Json::Object(attrs), &schema.block);
                 let id = attrs.get(schema.id_attr).and_then(Json::as_str).unwrap_or("?").to_string();
                 ui.event(Event::Recovered { address: pending.address.clone(), id });
-                state.upsert(ResourceState::managed(
-                    pending.address.clone(),
-                    attrs.as_object().cloned().unwrap_or_default(),
-                ));
+                state.upsert(ResourceState {
+                    provider: pending.provider.clone(),
+                    ..ResourceState::managed(
+                        pending.address.clone(),
+                        attrs.as_object().cloned().unwrap_or_default(),
+                    )
+                });
             }
             Some(_) => {}
             None => ui.event(Event::Warning(format!(
@@ -50,23 +53,32 @@ pub async fn refresh(
     // Types that can read many instances with one list call do so (a fleet of Things is a
     // handful of ListThings pages, not one DescribeThing each); the rest read one by one.
     // The reads borrow each instance's prior attributes from the state (no copy).
-    let mut batched: BTreeMap<String, (Vec<Address>, Vec<&Attrs>)> = BTreeMap::new();
+    // Batches are per type and provider configuration (each alias is its own region or
+    // account).
+    type Batches<'a> = BTreeMap<(String, Option<&'a str>), (Vec<Address>, Vec<&'a Attrs>)>;
+    let mut batched: Batches = BTreeMap::new();
     for r in state.iter().filter(|r| r.mode == Mode::Managed) {
-        let (addrs, priors) = batched.entry(r.rtype.clone()).or_default();
+        let (addrs, priors) = batched
+            .entry((r.rtype.clone(), r.provider.as_deref()))
+            .or_default();
         addrs.push(r.address.clone());
         priors.push(&r.attributes);
     }
     let mut results: Vec<(Address, Option<Attrs>)> = vec![];
-    let mut single: Vec<(Address, &Attrs)> = vec![];
+    let mut single: Vec<(Address, &Attrs, Option<&str>)> = vec![];
     // Every type's batched read at once (each pages or fans out on its own).
-    let batch_reads = batched
-        .into_iter()
-        .map(|(rtype_name, (addrs, priors))| async move {
-            let answer = cloud.read_many(&rtype_name, &priors).await;
-            (rtype_name, addrs, priors, answer)
-        });
+    let batch_reads =
+        batched
+            .into_iter()
+            .map(|((rtype_name, provider), (addrs, priors))| async move {
+                let answer = match pick(cloud, provider) {
+                    Ok(c) => c.read_many(&rtype_name, &priors).await,
+                    Err(e) => Some(crate::provider::cloud::Reply::new(Err(e))),
+                };
+                (rtype_name, provider, addrs, priors, answer)
+            });
     for done in futures::future::join_all(batch_reads).await {
-        let (rtype_name, addrs, priors, answer) = done;
+        let (rtype_name, provider, addrs, priors, answer) = done;
         let answer = answer.map(|r| {
             warnings.extend(r.warnings.into_iter().map(|w| format!("{rtype_name}: {w}")));
             r.result
@@ -80,12 +92,12 @@ pub async fn refresh(
                 }
             }
             Some(Err(e)) => return Err(anyhow::anyhow!("refreshing {rtype_name}: {e:#}")),
-            _ => single.extend(addrs.into_iter().zip(priors)),
+            _ => single.extend(addrs.into_iter().zip(priors).map(|(a, p)| (a, p, provider))),
         }
     }
-    let reads = single.into_iter().map(|(a, prior)| async move {
+    let reads = single.into_iter().map(|(a, prior, provider)| async move {
         ui.event(Event::Refreshing(a.clone()));
-        let reply = cloud.read(&a.resource.rtype, prior).await;
+        let reply = pick(cloud, provider)?.read(&a.resource.rtype, prior).await;
         let mut w = vec![];
         let live = reply
             .take(&a, &mut w)
@@ -161,11 +173,13 @@ pub async fn refresh(
 /// `thingform import` and `import {}` blocks adopt). `None`: no such object.
 pub async fn import_object(
     cloud: &dyn Cloud,
+    provider: Option<&str>,
     addr: &Address,
     id: &str,
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<Option<ResourceState>> {
     let rtype = &addr.resource.rtype;
+    let cloud = pick(cloud, provider)?;
     let schema = cloud.schema(rtype)?;
     let prior = cloud.import_attrs(rtype, id)?;
     let Some(attrs) = cloud.read(rtype, &prior).await.take(addr, warnings)? else {
@@ -179,5 +193,8 @@ pub async fn import_object(
     for a in schema.block.attrs.iter().filter(|a| a.local_only) {
         attrs.insert(a.name.to_string(), a.default.clone().unwrap_or(Json::Null));
     }
-    Ok(Some(ResourceState::managed(addr.clone(), attrs)))
+    Ok(Some(ResourceState {
+        provider: provider.map(str::to_string),
+        ..ResourceState::managed(addr.clone(), attrs)
+    }))
 }

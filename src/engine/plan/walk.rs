@@ -10,7 +10,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::engine::Ui;
 use crate::engine::diff::{changed_attributes, merge_computed, normalize, normalize_json};
 use crate::provider::ResourceType;
-use crate::provider::cloud::Cloud;
+use crate::provider::cloud::{Cloud, pick};
 use crate::state::{ResourceState, State};
 use crate::value::{Value, json_equivalent};
 use serde_json::Value as Json;
@@ -28,7 +28,21 @@ pub async fn plan(
     let (state_lineage, state_serial) = (prior.lineage.clone(), prior.serial);
     // moved {} blocks re-address what the state tracks before anything is read.
     let mut prior = prior;
-    let (moves, mut cloud_warnings) = super::moves::apply_moves(&mut prior, &stack.module.moved);
+    let moved = stack.moved_blocks().map_err(anyhow::Error::new)?;
+    let (moves, mut cloud_warnings) = super::moves::apply_moves(&mut prior, &moved);
+    // removed {} blocks with destroy = false: those objects leave the state, not AWS.
+    let declared = |e: &crate::config::Endpoint| match e {
+        crate::config::Endpoint::Resource(_) => stack
+            .resources
+            .keys()
+            .any(|id| super::moves::removes(e, id)),
+        crate::config::Endpoint::Module(m) => stack
+            .modules
+            .keys()
+            .any(|k| k.config_path().starts_with(&m.config_path())),
+    };
+    let forgets = super::moves::apply_removed(&mut prior, &stack.module.removed, &declared)
+        .map_err(anyhow::Error::new)?;
     let (refreshed, drift) = if opts.refresh {
         refresh(prior, cloud, opts.parallelism, ui, &mut cloud_warnings).await?
     } else {
@@ -44,7 +58,7 @@ pub async fn plan(
             if refreshed.get(&ib.to).is_some() {
                 continue;
             }
-            if !stack.module.resources.contains_key(&ib.to.resource) {
+            if !stack.resources.contains_key(&ib.to.resource) {
                 diags.push(Diagnostic::error(
                     "Import to an undeclared resource",
                     format!("import block targets {}, which the stack does not declare; add a resource block for it", ib.to),
@@ -63,7 +77,9 @@ pub async fn plan(
                     continue;
                 }
             };
-            match import_object(cloud, &ib.to, &id, &mut cloud_warnings).await {
+            let provider = stack.resources[&ib.to.resource].provider_config.clone();
+            match import_object(cloud, provider.as_deref(), &ib.to, &id, &mut cloud_warnings).await
+            {
                 Ok(Some(rs)) => {
                     refreshed.upsert(rs);
                     imported.insert(ib.to.clone(), id);
@@ -155,13 +171,19 @@ pub async fn plan(
         scope.root_map("local");
         for node in stack.order() {
             match node {
-                Node::Var(_) => {}
-                Node::Local(name) => {
-                    if let Err(d) = stack.eval_local(&mut scope, &name) {
+                Node::Var(ref m, _) if m.is_root() => {}
+                Node::Var(..) | Node::Local(..) => {
+                    if let Err(d) = stack.eval_value_node(&mut scope, &node) {
                         diags.push(d);
                     }
                 }
-                Node::Output(name) => {
+                Node::Output(ref m, _) if !m.is_root() => {
+                    if let Err(d) = stack.eval_value_node(&mut scope, &node) {
+                        diags.push(d);
+                    }
+                }
+                Node::Output(_, name) => {
+                    stack.enter(&mut scope, &crate::address::ModuleInstance::root());
                     let out = &stack.module.outputs[&name];
                     if !opts.targets.is_empty() {
                         continue;
@@ -190,16 +212,16 @@ pub async fn plan(
                     }
                 }
                 Node::Resource(id) if id.mode == Mode::Data => {
-                    let rc = &stack.module.resources[&id];
+                    let rc = &stack.resources[&id];
                     let Some(ds) = cloud.data_source(&id.rtype) else {
                         continue;
                     };
                     let schema = &ds.schema().block;
-                    let exps = match stack.expand(rc, &scope) {
+                    let exps = match stack.expand(rc, &mut scope) {
                         Ok(e) => e,
                         Err(d) => {
                             diags.push(d);
-                            Stack::set_resource(&mut scope, &id, Value::Unknown);
+                            stack.set_resource(&mut scope, &id, Value::Unknown);
                             continue;
                         }
                     };
@@ -224,10 +246,13 @@ pub async fn plan(
                             let cfg = config.to_json().as_object().cloned().unwrap_or_default();
                             let result = match ds.read_local(&cfg) {
                                 Some(r) => r,
-                                None => cloud
-                                    .read_data(&id.rtype, &cfg)
-                                    .await
-                                    .take(&addr, &mut cloud_warnings),
+                                None => match pick(cloud, rc.provider_config.as_deref()) {
+                                    Ok(c) => c
+                                        .read_data(&id.rtype, &cfg)
+                                        .await
+                                        .take(&addr, &mut cloud_warnings),
+                                    Err(e) => Err(e),
+                                },
                             };
                             match result {
                                 Ok(attrs) => {
@@ -247,23 +272,23 @@ pub async fn plan(
                         };
                         instances.set(&exp.key, value);
                     }
-                    Stack::set_resource(&mut scope, &id, instances.to_value());
+                    stack.set_resource(&mut scope, &id, instances.to_value());
                 }
                 Node::Resource(id) => {
-                    let rc = &stack.module.resources[&id];
+                    let rc = &stack.resources[&id];
                     if !in_target(&id) {
-                        Stack::set_resource(&mut scope, &id, Value::Unknown);
+                        stack.set_resource(&mut scope, &id, Value::Unknown);
                         continue;
                     }
                     let Ok(t) = cloud.resource_type(&id.rtype) else {
                         continue;
                     };
                     let schema = &t.schema().block;
-                    let exps = match stack.expand(rc, &scope) {
+                    let exps = match stack.expand(rc, &mut scope) {
                         Ok(e) => e,
                         Err(d) => {
                             diags.push(d);
-                            Stack::set_resource(&mut scope, &id, Value::Unknown);
+                            stack.set_resource(&mut scope, &id, Value::Unknown);
                             continue;
                         }
                     };
@@ -287,9 +312,11 @@ pub async fn plan(
                                 continue;
                             }
                         };
-                        if let Err(e) =
-                            crate::engine::diff::apply_plan_local(t, &mut config, &stack.module.dir)
-                        {
+                        if let Err(e) = crate::engine::diff::apply_plan_local(
+                            t,
+                            &mut config,
+                            stack.dir_of(&id.module),
+                        ) {
                             diags.push(Diagnostic::error(
                                 "Cannot prepare resource",
                                 format!("{addr}: {e:#}"),
@@ -315,10 +342,11 @@ pub async fn plan(
                             changes.push(change);
                         }
                     }
-                    Stack::set_resource(&mut scope, &id, instances.into_value());
+                    stack.set_resource(&mut scope, &id, instances.into_value());
                 }
             }
         }
+        stack.enter(&mut scope, &crate::address::ModuleInstance::root());
         // Checks run last and wait for nothing: a scoped data source that depends on a
         // resource with changes is read during apply.
         if !diags.has_errors() {
@@ -346,7 +374,7 @@ pub async fn plan(
             continue;
         }
         if opts.destroy
-            && let Some(rc) = stack.module.resources.get(&r.address.resource)
+            && let Some(rc) = stack.resources.get(&r.address.resource)
             && rc.lifecycle.prevent_destroy
         {
             diags.push(Diagnostic::error(
@@ -379,6 +407,7 @@ pub async fn plan(
                 .map(|n| format!("{}: {n}", r.address))
                 .into_iter()
                 .collect(),
+            provider: r.provider.clone(),
         });
     }
     for (i, r) in refreshed.deposed.iter().enumerate() {
@@ -400,6 +429,7 @@ pub async fn plan(
             importing: None,
             deposed: true,
             notes: vec![],
+            provider: r.provider.clone(),
         });
     }
     if diags.has_errors() {
@@ -476,6 +506,7 @@ pub async fn plan(
         refresh_only: opts.refresh_only,
         checks,
         moves,
+        forgets,
         evaluated,
     })
 }
@@ -503,6 +534,7 @@ fn diff_instance(
         importing: None,
         deposed: false,
         notes: vec![],
+        provider: rc.provider_config.clone(),
     };
     let Some(prior) = prior else {
         let planned = merge_computed(config, None, schema);

@@ -26,6 +26,8 @@ struct WireRef<'a> {
     deposed: bool,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     notes: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provider: &'a Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -48,6 +50,8 @@ struct Wire {
     deposed: bool,
     #[serde(default)]
     notes: Vec<String>,
+    #[serde(default)]
+    provider: Option<String>,
 }
 
 impl Serialize for ResourceChange {
@@ -66,6 +70,7 @@ impl Serialize for ResourceChange {
             importing: &self.importing,
             deposed: self.deposed,
             notes: &self.notes,
+            provider: &self.provider,
         }
         .serialize(s)
     }
@@ -87,6 +92,7 @@ impl<'de> Deserialize<'de> for ResourceChange {
             importing: w.importing,
             deposed: w.deposed,
             notes: w.notes,
+            provider: w.provider,
         })
     }
 }
@@ -115,6 +121,7 @@ mod tests {
             importing: None,
             deposed: false,
             notes: vec![],
+            provider: None,
         };
         let j = serde_json::to_value(&c).unwrap();
         assert_eq!(j["after"], json!({"arn": null, "name": "t"}));
