@@ -60,7 +60,7 @@ pub async fn plan(a: PlanArgs) -> anyhow::Result<i32> {
     locked(&be, flags.state.lock, "plan", async || {
         let prior = be.read().await?.unwrap_or_default();
         let cloud = configure_cloud(&stack, flags.parallelism).await?;
-        let opts = plan_options(&flags, destroy)?;
+        let opts = plan_options(&flags, destroy, &stack)?;
         let ui = ui_for(flags.json);
         let plan = engine::plan(&stack, prior, cloud.as_ref(), &opts, ui.as_ref()).await?;
         print_plan(&plan, flags.json);
@@ -203,23 +203,48 @@ async fn configure_cloud(stack: &Stack, parallelism: usize) -> anyhow::Result<Ar
     Ok(AwsCloud::with_aliases(default, aliases))
 }
 
-fn plan_options(flags: &PlanFlags, destroy: bool) -> anyhow::Result<PlanOptions> {
+fn plan_options(flags: &PlanFlags, destroy: bool, stack: &Stack) -> anyhow::Result<PlanOptions> {
     Ok(PlanOptions {
         destroy,
         refresh: flags.refresh,
-        targets: parse_targets(&flags.targets)?,
+        targets: parse_targets(&flags.targets, stack)?,
         parallelism: flags.parallelism,
         refresh_only: flags.refresh_only,
     })
 }
 
-fn parse_targets(t: &[String]) -> anyhow::Result<Vec<Address>> {
-    t.iter()
-        .map(|s| {
-            s.parse::<Address>()
-                .map_err(|e| anyhow::anyhow!("-target: {e}"))
-        })
-        .collect()
+/// `-target` addresses: resources, instances, or a module (every resource in it; a
+/// module written without a key covers all of its instances).
+fn parse_targets(t: &[String], stack: &Stack) -> anyhow::Result<Vec<Address>> {
+    let mut out = vec![];
+    for s in t {
+        let e = match s.parse::<Address>() {
+            Ok(a) => {
+                out.push(a);
+                continue;
+            }
+            Err(e) => e,
+        };
+        let Ok(m) = s.parse::<crate::address::ModuleInstance>() else {
+            anyhow::bail!("-target: {e}");
+        };
+        let before = out.len();
+        for id in stack.resources.keys() {
+            let steps = &id.module.0;
+            let covered = steps.len() >= m.0.len()
+                && m.0
+                    .iter()
+                    .zip(steps)
+                    .all(|((n, k), (sn, sk))| n == sn && (k.is_none() || k == sk));
+            if covered {
+                out.push(id.instance(None));
+            }
+        }
+        if out.len() == before {
+            anyhow::bail!("-target={s}: no module instance of the configuration matches it");
+        }
+    }
+    Ok(out)
 }
 
 fn print_plan(plan: &Plan, json: bool) {
@@ -256,7 +281,7 @@ async fn plan_and_apply(
     locked(&be, flags.state.lock, op, async || {
         let prior = be.read().await?.unwrap_or_default();
         let provider = configure_cloud(&stack, flags.parallelism).await?;
-        let opts = plan_options(flags, destroy)?;
+        let opts = plan_options(flags, destroy, &stack)?;
         let ui = ui_for(flags.json);
         let had_pending = !prior.pending.is_empty();
         let mut plan = engine::plan(&stack, prior, provider.as_ref(), &opts, ui.as_ref()).await?;

@@ -6,6 +6,10 @@ use crate::harness::*;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+/// The campus tests deploy the same names (env dev/staging; campus_lite has prod), so
+/// they take turns.
+static CAMPUS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn campus_copy() -> tempfile::TempDir {
     // A copy of the stack beside a copy of the Lambda crate, so the test never writes
     // state into the repository and the relative crate path still resolves.
@@ -327,6 +331,7 @@ async fn verify_environment(env: &str) {
 #[tokio::test]
 async fn campus_stack_two_environments_side_by_side() {
     require_cargo_lambda("build the ingest Lambda");
+    let _turn = CAMPUS.lock().await;
     let root = campus_copy();
     let root = root.path();
     let out = thingform(
@@ -502,6 +507,7 @@ async fn campus_stack_two_environments_side_by_side() {
 #[tokio::test]
 async fn campus_upgrade_into_modules_replaces_nothing() {
     require_cargo_lambda("build the ingest Lambda");
+    let _turn = CAMPUS.lock().await;
     let root = campus_copy();
     let root = root.path();
     let stack = root.join("stacks/campus");

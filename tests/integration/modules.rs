@@ -200,6 +200,10 @@ async fn nested_modules_with_for_each_and_count() {
         acts.get("module.site[\"b2\"].module.node[1].aws_iot_thing.this"),
         Some(&vec!["create".to_string()])
     );
+    // -target a whole module instance.
+    let out = stack.ok(&["apply", "-auto-approve", "-target=module.site[\"b2\"]"]);
+    assert!(out.contains("1 added"), "{out}");
+    assert!(thing_arn(&format!("{p}-b2-n4")).await.is_some());
 
     stack.destroy();
     for name in ["b1-n1", "b1-n9", "b2-n3", "b1-gw"] {

@@ -12,6 +12,7 @@ mod graph;
 mod instances;
 mod modules;
 mod moved;
+mod namespace;
 
 pub use modules::ModInst;
 
