@@ -264,6 +264,28 @@ fn address_matches(a: &Address, pattern: &str) -> bool {
 
 /// The (from, to) pairs of a `state mv`.
 fn plan_moves(st: &State, from: &str, to: &str) -> anyhow::Result<Vec<(Address, Address)>> {
+    // A whole module instance: everything in it (and below it) moves under `to`.
+    if let (Ok(fm), Ok(tm)) = (
+        from.parse::<crate::address::ModuleInstance>(),
+        to.parse::<crate::address::ModuleInstance>(),
+    ) && !fm.is_root()
+        && !tm.is_root()
+    {
+        let moves: Vec<(Address, Address)> = st
+            .iter()
+            .filter(|r| r.address.resource.module.starts_with(&fm))
+            .map(|r| {
+                let mut steps = tm.0.clone();
+                steps.extend(r.address.resource.module.0[fm.0.len()..].iter().cloned());
+                let id = crate::address::ResourceId {
+                    module: crate::address::ModuleInstance(steps),
+                    ..r.address.resource.clone()
+                };
+                (r.address.clone(), id.instance(r.address.key.clone()))
+            })
+            .collect();
+        return check_moves(st, from, moves);
+    }
     let from_addr: Address = from.parse().map_err(|e: String| anyhow::anyhow!(e))?;
     let to_addr: Address = to.parse().map_err(|e: String| anyhow::anyhow!(e))?;
     if from_addr.resource.rtype != to_addr.resource.rtype {
@@ -283,6 +305,14 @@ fn plan_moves(st: &State, from: &str, to: &str) -> anyhow::Result<Vec<(Address, 
             })
             .collect()
     };
+    check_moves(st, from, moves)
+}
+
+fn check_moves(
+    st: &State,
+    from: &str,
+    moves: Vec<(Address, Address)>,
+) -> anyhow::Result<Vec<(Address, Address)>> {
     if moves.is_empty() {
         anyhow::bail!("no instance matches {from} in the state; see `thingform state list`");
     }

@@ -446,6 +446,13 @@ module "n" {{
         &format!("module \"m\" {{\n  source = \"./modules/node\"\n  name   = \"{p}-one\"\n}}\n"),
     );
     assert!(changed(&stack.plan_json()).is_empty());
+    // A whole module instance moves too.
+    stack.ok_in(&["state", "mv", "module.m", "module.k[\"a\"]"]);
+    stack.write(
+        "main.tf",
+        &format!("module \"k\" {{\n  source   = \"./modules/node\"\n  for_each = toset([\"a\"])\n  name     = \"{p}-one\"\n}}\n"),
+    );
+    assert!(changed(&stack.plan_json()).is_empty());
     stack.destroy();
     assert!(thing_arn(&format!("{p}-one")).await.is_none());
 }
