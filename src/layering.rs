@@ -13,6 +13,7 @@ mod tests {
         ("address", &[]),
         ("diag", &[]),
         ("graph", &[]),
+        ("iotsql", &["diag"]),
         ("layering", &[]),
         ("build", &["value"]),
         ("fmt", &["diag", "value"]),

@@ -13,6 +13,7 @@ pub mod diag;
 pub mod engine;
 pub mod fmt;
 pub mod graph;
+pub mod iotsql;
 pub mod provider;
 pub mod state;
 pub mod value;
