@@ -17,7 +17,7 @@ mod tests {
         ("layering", &[]),
         ("build", &["value"]),
         ("fmt", &["diag", "value"]),
-        ("provider", &["build", "value"]),
+        ("provider", &["build", "iotsql", "value"]),
         ("state", &["address", "value"]),
         ("config", &["address", "diag", "graph", "provider", "value"]),
         (
@@ -31,10 +31,16 @@ mod tests {
             ],
         ),
         (
+            "audit",
+            &[
+                "address", "config", "diag", "iotsql", "provider", "state", "value",
+            ],
+        ),
+        (
             "cli",
             &[
-                "address", "backend", "build", "config", "diag", "engine", "fmt", "graph",
-                "provider", "state", "value",
+                "address", "audit", "backend", "build", "config", "diag", "engine", "fmt", "graph",
+                "iotsql", "provider", "state", "value",
             ],
         ),
     ];

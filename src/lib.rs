@@ -5,6 +5,7 @@
 //! `build` -> the shared `value`, `address`, `diag` and `graph`.
 
 pub mod address;
+pub mod audit;
 pub mod backend;
 pub mod build;
 pub mod cli;

@@ -20,7 +20,13 @@ use std::sync::Arc;
 
 pub fn validate(a: ValidateArgs) -> anyhow::Result<i32> {
     let ValidateArgs { json, dir, .. } = a;
-    match Stack::load(&dir, &[], &backend::workspace::current(&dir, None)) {
+    let loaded = Stack::load(&dir, &[], &backend::workspace::current(&dir, None)).and_then(
+        |(stack, warnings)| {
+            super::rule::check_rules(&stack).into_result()?;
+            Ok((stack, warnings))
+        },
+    );
+    match loaded {
         Ok((_, warnings)) => {
             if json {
                 println!(

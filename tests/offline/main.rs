@@ -9,3 +9,4 @@ mod config;
 mod fmt;
 mod functions;
 mod locking;
+mod rules;
