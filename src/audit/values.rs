@@ -30,6 +30,8 @@ pub struct Instance {
 #[derive(Clone, Debug, Default)]
 pub struct Values {
     pub instances: Vec<Instance>,
+    /// The provider's region (or a placeholder).
+    pub region: String,
 }
 
 impl Values {
@@ -178,7 +180,10 @@ pub fn evaluate(stack: &Stack, state: Option<&State>) -> Values {
     let mut scope = stack.base_scope();
     scope.root_map("local");
     let region = region_of(stack, &scope);
-    let mut out = Values::default();
+    let mut out = Values {
+        region: region.clone(),
+        ..Values::default()
+    };
     for node in stack.order() {
         match node {
             Node::Local(name) if stack.eval_local(&mut scope, &name).is_err() => {

@@ -114,6 +114,8 @@ pub enum Command {
     },
     /// Rewrite configuration files to the canonical format (as `terraform fmt`)
     Fmt(FmtArgs),
+    /// Device Defender's audit checks (and pipeline checks) on the stack, before deploying
+    Audit(super::audit::AuditArgs),
     /// Topic rules evaluated locally (rule test)
     Rule {
         #[command(subcommand)]
@@ -386,6 +388,7 @@ impl Command {
             Command::Rule {
                 command: super::rule::RuleCommand::Test(a),
             } => Some(&mut a.vars),
+            Command::Audit(a) => Some(&mut a.vars),
             _ => None,
         }
     }

@@ -5,6 +5,7 @@
 //! values, human and JSON). The only layer that writes to stdout/stderr or picks exit codes.
 
 pub mod args;
+pub mod audit;
 pub mod fmt;
 pub mod render;
 pub mod rule;
@@ -66,6 +67,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Workspace { command } => workspace::dispatch(command),
         Command::Fmt(a) => fmt::fmt(a),
         Command::Rule { command } => rule::dispatch(command).await,
+        Command::Audit(a) => audit::run(a).await,
         Command::Version => version(),
     }
 }

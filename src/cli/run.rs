@@ -70,8 +70,10 @@ pub async fn plan(a: PlanArgs) -> anyhow::Result<i32> {
         let opts = plan_options(&flags, destroy)?;
         let ui = ui_for(flags.json);
         let cloud = AwsCloud::shared(Arc::new(provider));
+        let findings = crate::audit::audit(&stack, Some(&prior));
         let plan = engine::plan(&stack, prior, cloud.as_ref(), &opts, ui.as_ref()).await?;
         print_plan(&plan, flags.json);
+        super::audit::print_plan_warnings(&findings);
         if let Some(path) = &out {
             write_plan_file(path, &plan)?;
             if !flags.json {

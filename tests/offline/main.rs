@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod audit;
 mod config;
 mod fmt;
 mod functions;
