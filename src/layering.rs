@@ -13,10 +13,11 @@ mod tests {
         ("address", &[]),
         ("diag", &[]),
         ("graph", &[]),
+        ("iotsql", &["diag"]),
         ("layering", &[]),
         ("build", &["value"]),
         ("fmt", &["diag", "value"]),
-        ("provider", &["build", "value"]),
+        ("provider", &["build", "iotsql", "value"]),
         ("state", &["address", "value"]),
         ("config", &["address", "diag", "graph", "provider", "value"]),
         (
@@ -30,10 +31,16 @@ mod tests {
             ],
         ),
         (
+            "audit",
+            &[
+                "address", "config", "diag", "iotsql", "provider", "state", "value",
+            ],
+        ),
+        (
             "cli",
             &[
-                "address", "backend", "build", "config", "diag", "engine", "fmt", "graph",
-                "provider", "state", "value",
+                "address", "audit", "backend", "build", "config", "diag", "engine", "fmt", "graph",
+                "iotsql", "provider", "state", "value",
             ],
         ),
     ];

@@ -5,6 +5,7 @@
 //! `build` -> the shared `value`, `address`, `diag` and `graph`.
 
 pub mod address;
+pub mod audit;
 pub mod backend;
 pub mod build;
 pub mod cli;
@@ -13,6 +14,7 @@ pub mod diag;
 pub mod engine;
 pub mod fmt;
 pub mod graph;
+pub mod iotsql;
 pub mod provider;
 pub mod state;
 pub mod value;

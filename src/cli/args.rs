@@ -114,6 +114,13 @@ pub enum Command {
     },
     /// Rewrite configuration files to the canonical format (as `terraform fmt`)
     Fmt(FmtArgs),
+    /// Device Defender's audit checks (and pipeline checks) on the stack, before deploying
+    Audit(super::audit::AuditArgs),
+    /// Topic rules evaluated locally (rule test)
+    Rule {
+        #[command(subcommand)]
+        command: super::rule::RuleCommand,
+    },
     /// Print the version
     Version,
 }
@@ -378,6 +385,10 @@ impl Command {
             Command::Destroy(a) => Some(&mut a.flags.vars),
             Command::Graph(a) => Some(&mut a.vars),
             Command::Import(a) => Some(&mut a.vars),
+            Command::Rule {
+                command: super::rule::RuleCommand::Test(a),
+            } => Some(&mut a.vars),
+            Command::Audit(a) => Some(&mut a.vars),
             _ => None,
         }
     }
@@ -388,7 +399,11 @@ impl Command {
 pub fn parse(args: Vec<String>) -> Result<Cli, clap::Error> {
     let matches = Cli::command().try_get_matches_from(normalize_args(args))?;
     let mut cli = Cli::from_arg_matches(&matches)?;
-    if let (Some(flags), Some((_, sub))) = (cli.command.var_flags_mut(), matches.subcommand()) {
+    if let (Some(flags), Some((_, mut sub))) = (cli.command.var_flags_mut(), matches.subcommand()) {
+        // `rule test`: the flags are on the innermost subcommand.
+        while let Some((_, inner)) = sub.subcommand() {
+            sub = inner;
+        }
         flags.ordered = in_command_line_order(flags, sub);
     }
     Ok(cli)

@@ -5,8 +5,10 @@
 //! values, human and JSON). The only layer that writes to stdout/stderr or picks exit codes.
 
 pub mod args;
+pub mod audit;
 pub mod fmt;
 pub mod render;
+pub mod rule;
 pub mod run;
 pub mod state;
 pub mod ui;
@@ -64,6 +66,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::ForceUnlock(a) => state::force_unlock(a).await,
         Command::Workspace { command } => workspace::dispatch(command),
         Command::Fmt(a) => fmt::fmt(a),
+        Command::Rule { command } => rule::dispatch(command).await,
+        Command::Audit(a) => audit::run(a).await,
         Command::Version => version(),
     }
 }
@@ -126,6 +130,9 @@ async fn locked<T>(
 
 fn load_stack(dir: &Path, vars: &VarFlags, ws: &str) -> anyhow::Result<Stack> {
     let (stack, warnings) = Stack::load(dir, &vars.ordered, ws).map_err(anyhow::Error::new)?;
+    rule::check_rules(&stack)
+        .into_result()
+        .map_err(anyhow::Error::new)?;
     ui::print_warnings(&warnings);
     Ok(stack)
 }

@@ -20,7 +20,13 @@ use std::sync::Arc;
 
 pub fn validate(a: ValidateArgs) -> anyhow::Result<i32> {
     let ValidateArgs { json, dir, .. } = a;
-    match Stack::load(&dir, &[], &backend::workspace::current(&dir, None)) {
+    let loaded = Stack::load(&dir, &[], &backend::workspace::current(&dir, None)).and_then(
+        |(stack, warnings)| {
+            super::rule::check_rules(&stack).into_result()?;
+            Ok((stack, warnings))
+        },
+    );
+    match loaded {
         Ok((_, warnings)) => {
             if json {
                 println!(
@@ -62,8 +68,10 @@ pub async fn plan(a: PlanArgs) -> anyhow::Result<i32> {
         let cloud = configure_cloud(&stack, flags.parallelism).await?;
         let opts = plan_options(&flags, destroy, &stack)?;
         let ui = ui_for(flags.json);
+        let findings = crate::audit::audit(&stack, Some(&prior));
         let plan = engine::plan(&stack, prior, cloud.as_ref(), &opts, ui.as_ref()).await?;
         print_plan(&plan, flags.json);
+        super::audit::print_plan_warnings(&findings);
         if let Some(path) = &out {
             write_plan_file(path, &plan)?;
             if !flags.json {

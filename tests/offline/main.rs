@@ -5,7 +5,9 @@
 
 mod harness;
 
+mod audit;
 mod config;
 mod fmt;
 mod functions;
 mod locking;
+mod rules;

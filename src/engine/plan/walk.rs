@@ -336,6 +336,17 @@ pub async fn plan(
                             deps.clone(),
                             &mut diags,
                         );
+                        // What the state records as dependencies follows the configuration
+                        // (written with the refreshed state when applied), so a moved
+                        // instance is destroyed in its new order, not its old one.
+                        if change.action == Action::NoOp
+                            && let Some(r) = refreshed.resources.get_mut(&addr)
+                        {
+                            let want: Vec<String> = deps.iter().map(ToString::to_string).collect();
+                            if r.dependencies != want {
+                                r.dependencies = want;
+                            }
+                        }
                         let visible = unchanged.unwrap_or_else(|| change.after.clone());
                         instances.set(&exp.key, visible);
                         if instance_targeted(&addr) {
@@ -366,6 +377,7 @@ pub async fn plan(
     }
 
     // Instances in state that the configuration no longer declares are deleted.
+    let mut configured_deps = BTreeMap::new();
     for r in refreshed.iter().filter(|_| !opts.refresh_only) {
         if in_config.contains(&r.address)
             || r.mode != Mode::Managed
@@ -399,7 +411,7 @@ pub async fn plan(
             } else {
                 "no longer in the configuration".into()
             }),
-            depends_on: recorded_dependencies(r),
+            depends_on: destroy_dependencies(stack, r, &mut configured_deps),
             importing: None,
             deposed: false,
             notes: cloud
@@ -509,6 +521,32 @@ pub async fn plan(
         forgets,
         evaluated,
     })
+}
+
+/// What an instance's destroy waits for: what the state recorded, and, while the
+/// configuration still declares it, what the configuration says it depends on (a state
+/// written before a `moved` block names the old addresses).
+/// (The configuration's part is computed once per resource, in `cache`.)
+fn destroy_dependencies(
+    stack: &Stack,
+    r: &ResourceState,
+    cache: &mut BTreeMap<ResourceId, Vec<ResourceId>>,
+) -> Vec<ResourceId> {
+    let mut deps = recorded_dependencies(r);
+    let id = &r.address.resource;
+    if stack.resources.contains_key(id) {
+        let configured = cache.entry(id.clone()).or_insert_with(|| {
+            stack
+                .resource_dependencies(id)
+                .into_iter()
+                .filter(|d| d.mode == Mode::Managed && d != id)
+                .collect()
+        });
+        deps.extend(configured.iter().cloned());
+        deps.sort();
+        deps.dedup();
+    }
+    deps
 }
 
 fn diff_instance(

@@ -1,8 +1,10 @@
 //! aws_iot_topic_rule. Everything but the name updates in place through one
 //! ReplaceTopicRule call, as in the Terraform AWS provider. The actions are in
-//! `actions.rs` (one table row per flat action), their argument kinds in `fields.rs`.
+//! `actions.rs` (one table row per flat action), their argument kinds in `fields.rs`,
+//! the checks of the SQL, topic filter and substitution templates in `check.rs`.
 
 mod actions;
+pub mod check;
 mod fields;
 
 use super::ResourceType;
@@ -14,6 +16,9 @@ use super::reread::reread;
 use super::retry::iam_propagation;
 use super::schema::{Block, Schema, boolean, out, single, string, string_map as map_attr};
 use actions::{action_blocks, from_action, kinds, to_action};
+
+/// Every action block kind a rule (and its `error_action`) can hold.
+pub use actions::kinds as action_kinds;
 use async_trait::async_trait;
 use aws_sdk_iot::types::{Action, TopicRulePayload};
 use serde_json::{Value as Json, json};
@@ -219,5 +224,20 @@ impl ResourceType for IotTopicRule {
 
     async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
         self.read(p, planned).await
+    }
+
+    /// The SQL, topic filter and substitution templates, checked before AWS sees them
+    /// (also where they were unknown until apply).
+    fn plan_local(
+        &self,
+        config: &mut serde_json::Map<String, Json>,
+        _dir: &std::path::Path,
+    ) -> anyhow::Result<()> {
+        let problems = check::check_rule(config);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            anyhow::bail!("{}", check::describe(&problems))
+        }
     }
 }

@@ -1,0 +1,360 @@
+//! `thingform rule test`: one topic rule of the stack evaluated locally on one message —
+//! whether it matched, its output document, and each action that would fire with its
+//! resolved input. Also the plan-time check of every rule's SQL, topic filter and
+//! substitution templates, with the location of the argument in the stack file.
+
+use super::args::{StateFlags, VarFlags};
+use super::{load_stack, open_backend, workspace};
+use crate::address::Address;
+use crate::audit::values::{self, Values};
+use crate::config::BlockNode;
+use crate::config::stack::Stack;
+use crate::diag::{Diagnostic, Diagnostics, Loc};
+use crate::iotsql::{Context, Statement, Template, Version};
+use crate::provider::aws_iot_topic_rule::{action_kinds, check};
+use clap::{Args, Subcommand};
+use serde_json::{Map, Value as Json, json};
+use std::path::PathBuf;
+
+#[derive(Subcommand, Debug)]
+pub enum RuleCommand {
+    /// Evaluate a topic rule of the stack on one message, locally: match, output, actions
+    Test(RuleTestArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RuleTestArgs {
+    #[command(flatten)]
+    pub vars: VarFlags,
+    #[command(flatten)]
+    pub state: StateFlags,
+    /// The rule's address, e.g. aws_iot_topic_rule.ingest
+    pub address: String,
+    /// The topic the message is published to
+    #[arg(long = "topic", value_name = "TOPIC")]
+    pub topic: String,
+    /// The message: a file, or the payload itself (JSON, or any text)
+    #[arg(long = "payload", value_name = "FILE|JSON")]
+    pub payload: String,
+    /// The MQTT client id clientid() returns
+    #[arg(long = "clientid", value_name = "ID")]
+    pub clientid: Option<String>,
+    /// The principal principal() returns (a certificate id)
+    #[arg(long = "principal", value_name = "ID")]
+    pub principal: Option<String>,
+    /// Machine-readable output: {"matched", "output", "actions"}
+    #[arg(long = "json")]
+    pub json: bool,
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+}
+
+pub async fn dispatch(c: RuleCommand) -> anyhow::Result<i32> {
+    match c {
+        RuleCommand::Test(a) => test(a).await,
+    }
+}
+
+/// Where an argument path (`["s3", "key"]`) of a resource block is written.
+fn locate(body: &BlockNode, path: &[String]) -> Option<Loc> {
+    let (last, blocks) = path.split_last()?;
+    let mut node = body;
+    for seg in blocks {
+        match node.blocks.iter().find(|b| &b.kind == seg) {
+            Some(b) => node = b,
+            None => return Some(node.loc.clone()),
+        }
+    }
+    Some(match node.attr(last) {
+        Some(a) => a.loc.clone(),
+        None => node
+            .blocks
+            .iter()
+            .find(|b| &b.kind == last)
+            .map(|b| b.loc.clone())
+            .unwrap_or_else(|| node.loc.clone()),
+    })
+}
+
+/// Every topic rule's SQL, topic filter and substitution templates, checked where their
+/// values are known without AWS (`validate`, and before every plan).
+pub fn check_rules(stack: &Stack) -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    let rules: Vec<_> = stack
+        .module
+        .resources
+        .values()
+        .filter(|rc| {
+            rc.id.rtype == "aws_iot_topic_rule" && rc.id.mode == crate::address::Mode::Managed
+        })
+        .collect();
+    if rules.is_empty() {
+        return diags;
+    }
+    let vals = values::evaluate(stack, None);
+    for rc in rules {
+        for inst in vals
+            .of_type("aws_iot_topic_rule")
+            .filter(|i| i.addr.resource == rc.id)
+        {
+            for p in check::check_rule(&inst.attrs) {
+                let loc = locate(&rc.body, &p.path).unwrap_or_else(|| rc.loc.clone());
+                diags.push(Diagnostic::error(
+                    "Invalid topic rule",
+                    format!("{}: {}: {}", inst.addr, p.path.join("."), p.message),
+                    Some(&loc),
+                ));
+            }
+        }
+    }
+    diags
+}
+
+fn read_payload(p: &str) -> anyhow::Result<Vec<u8>> {
+    let path = std::path::Path::new(p);
+    if !p.trim_start().starts_with(['{', '[']) && path.is_file() {
+        return std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("cannot read the payload file {p}: {e}"));
+    }
+    if p.trim_start().starts_with(['{', '['])
+        && let Err(e) = serde_json::from_str::<Json>(p)
+    {
+        anyhow::bail!("-payload is neither a file nor valid JSON: {e}");
+    }
+    Ok(p.as_bytes().to_vec())
+}
+
+/// A field's value for this message: templates rendered, unknowns said so.
+fn resolve(v: &Json, ctx: &Context) -> Json {
+    match v {
+        Json::String(s) if s.contains("${") => match Template::parse(s, ctx.version) {
+            Ok(t) => match t.render(ctx) {
+                Ok(r) => Json::String(r),
+                Err(e) => Json::String(format!("(not evaluated: {e})")),
+            },
+            Err(e) => Json::String(format!("(invalid template: {e})")),
+        },
+        Json::Null => Json::String("(known after apply)".into()),
+        Json::Array(a) => Json::Array(a.iter().map(|x| resolve(x, ctx)).collect()),
+        Json::Object(o) => Json::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), resolve(x, ctx)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// What one action would receive: its resolved fields, plus the document it is given.
+fn action_input(kind: &str, fields: &Map<String, Json>, output: &Json, ctx: &Context) -> Json {
+    let mut m = Map::new();
+    m.insert("type".into(), json!(kind));
+    for (k, v) in fields {
+        // Empty nested blocks and unset optionals say nothing.
+        if matches!(v, Json::Array(a) if a.is_empty()) || v.is_null() && kind != "lambda" {
+            continue;
+        }
+        m.insert(k.clone(), resolve(v, ctx));
+    }
+    let doc = output.clone();
+    if doc.is_null() {
+        return Json::Object(m);
+    }
+    match kind {
+        "s3" => {
+            m.insert("body".into(), doc);
+        }
+        "dynamodbv2" => {
+            m.insert("item".into(), doc);
+        }
+        "dynamodb" => {
+            let mut item = Map::new();
+            let get = |k: &str| m.get(k).and_then(Json::as_str).map(str::to_string);
+            if let (Some(f), Some(v)) = (get("hash_key_field"), get("hash_key_value")) {
+                item.insert(f, json!(v));
+            }
+            if let (Some(f), Some(v)) = (get("range_key_field"), get("range_key_value")) {
+                item.insert(f, json!(v));
+            }
+            item.insert(
+                get("payload_field").unwrap_or_else(|| "payload".into()),
+                doc,
+            );
+            m.insert("item".into(), Json::Object(item));
+        }
+        "sns" | "cloudwatch_logs" | "sqs" | "kinesis" | "firehose" => {
+            m.insert("message".into(), json!(doc.to_string()));
+        }
+        "republish" | "http" | "kafka" | "iot_events" | "iot_analytics" => {
+            m.insert("payload".into(), doc);
+        }
+        "lambda" | "step_functions" => {
+            m.insert("event".into(), doc);
+        }
+        _ => {}
+    }
+    Json::Object(m)
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The rule's evaluation as `{"matched", "output", "actions", ...}`.
+pub fn evaluate_rule(
+    vals: &Values,
+    addr: &Address,
+    ctx_of: impl Fn(Version) -> Context,
+) -> anyhow::Result<Json> {
+    let inst = vals
+        .get(addr)
+        .filter(|i| i.rtype == "aws_iot_topic_rule")
+        .ok_or_else(|| anyhow::anyhow!("{addr} is not a topic rule of this stack"))?;
+    let a = &inst.attrs;
+    let s = |k: &str| a.get(k).and_then(Json::as_str);
+    let (Some(sql), Some(ver)) = (s("sql"), s("sql_version")) else {
+        anyhow::bail!(
+            "{addr}: its sql or sql_version is only known after apply; apply the stack first, then test the rule"
+        );
+    };
+    let version = Version::parse(ver).map_err(|m| anyhow::anyhow!("{addr}: {m}"))?;
+    let st = Statement::parse(sql, version)
+        .map_err(|e| anyhow::anyhow!("{addr}: invalid IoT SQL: {e}"))?;
+    let ctx = ctx_of(version);
+    crate::iotsql::topic::validate_topic(&ctx.topic).map_err(|m| anyhow::anyhow!("-topic: {m}"))?;
+    let enabled = a.get("enabled") != Some(&Json::Bool(false));
+    let outcome = st
+        .evaluate(&ctx)
+        .map_err(|e| anyhow::anyhow!("{addr}: {e}"))?;
+    let matched = enabled && outcome.matched;
+    let mut actions = vec![];
+    let mut error_action = Json::Null;
+    if matched {
+        let output = outcome.output.clone().unwrap_or(Json::Null);
+        for kind in action_kinds() {
+            for b in a.get(kind).and_then(Json::as_array).into_iter().flatten() {
+                if let Json::Object(f) = b {
+                    actions.push(action_input(kind, f, &output, &ctx));
+                }
+            }
+        }
+        if let Some(Json::Object(ea)) = a
+            .get("error_action")
+            .and_then(Json::as_array)
+            .and_then(|l| l.first())
+        {
+            for kind in action_kinds() {
+                if let Some(Json::Object(f)) = ea
+                    .get(kind)
+                    .and_then(Json::as_array)
+                    .and_then(|l| l.first())
+                {
+                    // Its message is the error document AWS builds when an action fails.
+                    error_action = action_input(kind, f, &Json::Null, &ctx);
+                }
+            }
+        }
+    }
+    Ok(json!({
+        "rule": addr.to_string(),
+        "sql_version": ver,
+        "enabled": enabled,
+        "topic": ctx.topic,
+        "topic_matched": outcome.topic_matched,
+        "matched": matched,
+        "output": if matched { outcome.output.unwrap_or(Json::Null) } else { Json::Null },
+        "actions": actions,
+        "error_action": error_action,
+    }))
+}
+
+fn human(r: &Json) -> String {
+    let mut out = String::new();
+    let rule = r["rule"].as_str().unwrap_or_default();
+    let topic = r["topic"].as_str().unwrap_or_default();
+    if r["enabled"] == json!(false) {
+        out.push_str(&format!(
+            "{rule} is disabled (enabled = false): it does not run.\n"
+        ));
+    }
+    if r["topic_matched"] == json!(false) {
+        out.push_str(&format!(
+            "{rule}: NOT MATCHED: the topic {topic} does not match its FROM topic filter.\n"
+        ));
+        return out;
+    }
+    if r["matched"] == json!(false) {
+        if r["enabled"] != json!(false) {
+            out.push_str(&format!(
+                "{rule}: NOT MATCHED: its WHERE clause does not hold for this message on {topic}.\n"
+            ));
+        }
+        return out;
+    }
+    out.push_str(&format!("{rule}: MATCHED on {topic}\n\nOutput:\n"));
+    let pretty = serde_json::to_string_pretty(&r["output"]).unwrap_or_default();
+    for l in pretty.lines() {
+        out.push_str(&format!("  {l}\n"));
+    }
+    let actions = r["actions"].as_array().cloned().unwrap_or_default();
+    out.push_str(&format!("\nActions that would fire ({}):\n", actions.len()));
+    let describe = |a: &Json, label: &str, out: &mut String| {
+        let Json::Object(m) = a else { return };
+        out.push_str(&format!(
+            "  {label}{}\n",
+            m["type"].as_str().unwrap_or_default()
+        ));
+        for (k, v) in m.iter().filter(|(k, _)| *k != "type") {
+            let text = match v {
+                Json::String(s) => s.clone(),
+                other => serde_json::to_string(other).unwrap_or_default(),
+            };
+            out.push_str(&format!("      {k} = {text}\n"));
+        }
+    };
+    for a in &actions {
+        describe(a, "", &mut out);
+    }
+    if !r["error_action"].is_null() {
+        out.push_str("\nOn an action failure (error_action):\n");
+        describe(&r["error_action"], "", &mut out);
+    }
+    out
+}
+
+async fn test(a: RuleTestArgs) -> anyhow::Result<i32> {
+    let addr: Address = a.address.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let stack = load_stack(&a.dir, &a.vars, &workspace(&a.dir, &a.state))?;
+    if !stack.resources.contains_key(&addr.resource) {
+        anyhow::bail!("{} is not declared in the stack", addr.resource);
+    }
+    let payload = read_payload(&a.payload)?;
+    // The state gives the values of objects already created (ARNs, names); without one,
+    // they are shown as placeholders.
+    let be = open_backend(&a.dir, &a.state).await?;
+    let state = be.read().await?;
+    let vals = values::evaluate(&stack, state.as_ref());
+    let ts = now_ms();
+    let r = evaluate_rule(&vals, &addr, |version| {
+        let mut c = Context::new(version, &a.topic, &payload, ts);
+        c.clientid = a.clientid.clone();
+        c.principal = a.principal.clone();
+        c.traceid = Some(uuid::Uuid::new_v4().to_string());
+        c
+    })?;
+    if a.json {
+        let mut o = r.clone();
+        if let Json::Object(m) = &mut o {
+            m.retain(|k, _| {
+                ["matched", "output", "actions", "error_action", "topic"].contains(&k.as_str())
+            });
+        }
+        println!("{}", serde_json::to_string_pretty(&o)?);
+    } else {
+        print!("{}", human(&r));
+    }
+    Ok(0)
+}
