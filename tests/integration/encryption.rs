@@ -423,3 +423,68 @@ async fn a_kms_key_seals_s3_state_journal_segments_and_the_errored_state() {
         assert!(!String::from_utf8_lossy(&body).contains(PEM), "{k}");
     }
 }
+
+#[tokio::test]
+async fn a_run_killed_mid_apply_leaves_a_sealed_journal_that_the_next_run_replays() {
+    use std::io::{BufRead, BufReader};
+    let p = unique("enccrash");
+    let topics: String = (0..25)
+        .map(|i| {
+            format!(
+                "resource \"aws_sns_topic\" \"t{i}\" {{\n  name       = \"{p}-{i}\"\n  depends_on = [aws_iot_certificate.node]\n}}\n"
+            )
+        })
+        .collect();
+    let stack = TestStack::new(&format!(
+        "{}{}{topics}",
+        encryption(pbkdf2(), "enforced = true"),
+        device(&p)
+    ));
+    let mut child = command(
+        &[
+            "apply".into(),
+            "-auto-approve".into(),
+            "-parallelism=1".into(),
+            stack.path().display().to_string(),
+        ],
+        stack.path(),
+    )
+    .env("TF_VAR_state_passphrase", PASS)
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    // SIGKILL once the certificate and two topics are created (journaled, not compacted).
+    let mut done = 0;
+    let mut cert_created = false;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.contains("Creation complete") {
+            cert_created |= line.starts_with("aws_iot_certificate.node");
+            done += 1;
+            if cert_created && done >= 3 {
+                child.kill().unwrap();
+                break;
+            }
+        }
+    }
+    child.wait().unwrap();
+    assert!(cert_created, "the certificate was created before the kill");
+    let journal = stack.path().join(".thingform/state.json.journal");
+    let text = std::fs::read_to_string(&journal).expect("the killed run left its journal");
+    assert!(
+        text.lines().next().unwrap().contains("\"encryption\""),
+        "the journal header names its key"
+    );
+    no_secret_in_files(stack.path());
+
+    // The next run replays the sealed journal: the certificate is not created again.
+    let out = ok(&stack, &["apply", "-auto-approve"]);
+    assert!(!out.contains("aws_iot_certificate.node: Creating"), "{out}");
+    let cert = cert_of(&format!("{p}-node")).await;
+    assert!(cert_exists(&cert).await);
+    let plan = ok(&stack, &["plan"]);
+    assert!(plan.contains("No changes"), "{plan}");
+    no_secret_in_files(stack.path());
+    ok(&stack, &["destroy", "-auto-approve"]);
+}
