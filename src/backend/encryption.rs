@@ -319,10 +319,14 @@ pub fn from_module(module: &Module) -> anyhow::Result<Encryption> {
         }
         Ok(Some(Arc::new(Crypt::new(what, method, fallbacks))))
     };
-    Ok(Encryption {
-        state: target("state")?,
-        plan: target("plan")?,
-    })
+    let state = target("state")?;
+    // A saved plan holds the refreshed state: without a `plan {}` block it is sealed as
+    // the state is (`plan { method = method.unencrypted.NAME }` opts out).
+    let plan = match target("plan")? {
+        Some(p) => Some(p),
+        None => state.as_ref().map(|s| Arc::new(s.same_for("plan"))),
+    };
+    Ok(Encryption { state, plan })
 }
 
 /// The encryption of the stack in `dir` (a stack that does not load: none).

@@ -89,6 +89,14 @@ fn the_block_is_read_in_opentofu_syntax() {
     let s = e.state.unwrap();
     assert!(s.encrypts() && !s.reads_plain());
     assert!(e.plan.unwrap().encrypts());
+    // Without a plan block, plans are sealed like the state (a plan holds the state).
+    let tf = config("");
+    let no_plan_block = tf.replace(
+        &tf[tf.find("    plan {").unwrap()..tf.find("  }\n}").unwrap()],
+        "",
+    );
+    let e = load(&no_plan_block).unwrap();
+    assert!(e.plan.unwrap().encrypts());
     let none = load("variable \"x\" {}\n").unwrap();
     assert!(none.state.is_none() && none.plan.is_none());
 }
