@@ -404,6 +404,10 @@ async fn a_kms_key_seals_s3_state_journal_segments_and_the_errored_state() {
     let key = ok(&stack, &["output", "-raw", "private_key"]);
     assert!(key.contains(PEM));
 
+    // Not tested here: a disabled KMS key. moto 5.2.5 still answers Decrypt and
+    // GenerateDataKey for a disabled key (AWS refuses with DisabledException); the error
+    // path is the same as any KMS failure, which names the key provider.
+
     // Without the encryption block the state is refused, never read as empty.
     stack.write(
         "main.tf",
