@@ -85,8 +85,19 @@ impl Backend {
 
     /// A state file given on the command line (`state push FILE`), opened with this
     /// stack's state encryption (so an encrypted `errored.tfstate.json` can be pushed).
+    /// A plain file is taken as it is: it was handed over explicitly (`state pull` output
+    /// edited by hand), and it is sealed when written.
     pub async fn read_file(&self, path: &std::path::Path) -> anyhow::Result<State> {
-        let f = LocalBackend::with_crypt(path.to_path_buf(), self.crypt().cloned());
+        let mut head = [0u8; 64];
+        let n = std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let crypt = if crate::state::crypt::looks_sealed(&head[..n]) {
+            self.crypt().cloned()
+        } else {
+            None
+        };
+        let f = LocalBackend::with_crypt(path.to_path_buf(), crypt);
         f.unlock().await?;
         f.read()?
             .ok_or_else(|| anyhow::anyhow!("cannot read {}: no such file", path.display()))

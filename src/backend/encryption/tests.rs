@@ -384,6 +384,10 @@ async fn a_failed_upload_saves_the_errored_state_sealed_and_push_reads_it() {
         .await
         .unwrap();
     assert_eq!(pushed.resources.len(), 1);
+    // A plain file handed to `state push` (edited `state pull` output) is taken as is.
+    let pulled = dir.path().join("pulled.json");
+    std::fs::write(&pulled, secret_state().to_json_pretty()).unwrap();
+    assert_eq!(be.read_file(&pulled).await.unwrap().resources.len(), 1);
 }
 
 #[tokio::test]
