@@ -18,6 +18,10 @@ pub struct LocalBackend {
     /// document, its backup and every journal line are sealed with it. `None`: plain,
     /// and an encrypted file is refused with a clear error.
     pub crypt: Option<Arc<Crypt>>,
+    /// Why the journal's key could not be fetched: reported only if the journal turns
+    /// out to continue the document (a leftover journal of an older document, sealed
+    /// with a key since rotated away, is ignored like any leftover).
+    journal_key_error: Mutex<Option<String>>,
 }
 
 /// The journal of the document this backend last wrote.
@@ -63,6 +67,7 @@ impl LocalBackend {
             path,
             journal: Mutex::new(Journal::default()),
             crypt: None,
+            journal_key_error: Mutex::new(None),
         }
     }
 
@@ -87,8 +92,12 @@ impl LocalBackend {
         if let Ok(text) = std::fs::read_to_string(self.journal_path())
             && let Some(h) = header_of(&text).and_then(|h| h.encryption)
         {
-            c.unlock(&h, &self.journal_path().display().to_string())
-                .await?;
+            let unlocked = c
+                .unlock(&h, &self.journal_path().display().to_string())
+                .await;
+            if let Ok(mut slot) = self.journal_key_error.lock() {
+                *slot = unlocked.err().map(|e| format!("{e:#}"));
+            }
         }
         Ok(())
     }
@@ -182,7 +191,13 @@ impl LocalBackend {
                     &text,
                     &jp.display().to_string(),
                     self.crypt.as_deref(),
-                )?;
+                )
+                .map_err(|e| {
+                    match self.journal_key_error.lock().ok().and_then(|s| s.clone()) {
+                        Some(why) => anyhow::anyhow!(why),
+                        None => e,
+                    }
+                })?;
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => anyhow::bail!("cannot read state journal {}: {e}", jp.display()),

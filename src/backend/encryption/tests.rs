@@ -420,3 +420,61 @@ async fn saved_plans_are_sealed_with_the_stack_key() {
     let e = open_plan(&f, as_state).await.unwrap_err().to_string();
     assert!(e.contains("cannot decrypt"), "{e}");
 }
+
+#[tokio::test]
+async fn a_leftover_journal_under_a_rotated_key_is_ignored_and_a_live_one_names_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let jp = dir.path().join("state.json.journal");
+    let doc = secret_state();
+    let old = load(&config("")).unwrap();
+    let be = Backend::Local(Arc::new(LocalBackend::with_crypt(
+        path.clone(),
+        old.state.clone(),
+    )));
+    be.read().await.unwrap();
+    be.write(&doc).await.unwrap();
+    be.store()
+        .append(&batch(2, "aws_iot_certificate.d"))
+        .await
+        .unwrap();
+    let journal = std::fs::read(&jp).unwrap();
+
+    // Rotated to another key provider, the old one not kept as a fallback.
+    let rotated = || {
+        load(
+            &config("")
+                .replace(
+                    "key_provider \"pbkdf2\" \"main\"",
+                    "key_provider \"pbkdf2\" \"new\"",
+                )
+                .replace("key_provider.pbkdf2.main", "key_provider.pbkdf2.new")
+                .replace(PASS, "the rotated passphrase, new"),
+        )
+        .unwrap()
+        .state
+    };
+    let rewrite = async |d: &State| {
+        std::fs::remove_file(&path).unwrap();
+        let w = Backend::Local(Arc::new(LocalBackend::with_crypt(path.clone(), rotated())));
+        w.read().await.unwrap();
+        w.write(d).await.unwrap();
+        std::fs::write(&jp, &journal).unwrap();
+    };
+
+    // The journal continues the document: its key is needed, and the error names it.
+    rewrite(&doc).await;
+    let r = Backend::Local(Arc::new(LocalBackend::with_crypt(path.clone(), rotated())));
+    let e = r.read().await.unwrap_err().to_string();
+    assert!(
+        e.contains("key provider pbkdf2.main") && e.contains("fallback"),
+        "{e}"
+    );
+
+    // A leftover of an older document: ignored, whatever its key.
+    let mut newer = doc.clone();
+    newer.serial = 5;
+    rewrite(&newer).await;
+    let r = Backend::Local(Arc::new(LocalBackend::with_crypt(path.clone(), rotated())));
+    assert_eq!(r.read().await.unwrap().unwrap().serial, 5);
+}
