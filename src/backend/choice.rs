@@ -99,10 +99,15 @@ pub struct Selection<'a> {
 /// block, else the local file of the current workspace.
 pub async fn open(dir: &Path, sel: &Selection<'_>) -> anyhow::Result<Backend> {
     let ws = workspace::current(dir, sel.workspace);
-    if let Some(p) = sel.state_path {
-        return Ok(Backend::Local(Arc::new(LocalBackend::new(p.to_path_buf()))));
-    }
     let module = crate::config::load_dir(dir).ok();
+    let crypt = match &module {
+        Some(m) => super::encryption::from_module(m)?.state,
+        None => None,
+    };
+    let local = |p: PathBuf| Backend::Local(Arc::new(LocalBackend::with_crypt(p, crypt.clone())));
+    if let Some(p) = sel.state_path {
+        return Ok(local(p.to_path_buf()));
+    }
     let terraform = module.as_ref().and_then(|m| m.terraform.as_ref());
     let c = Choice {
         dir,
@@ -111,9 +116,17 @@ pub async fn open(dir: &Path, sel: &Selection<'_>) -> anyhow::Result<Backend> {
         local_default: workspace::local_state_path(dir, &ws),
     };
     let Some((kind, settings)) = backend_block(terraform)? else {
-        return Ok(Backend::Local(Arc::new(LocalBackend::new(c.local_default))));
+        return Ok(local(c.local_default));
     };
-    open_configured(c, &kind, settings).await
+    Ok(match open_configured(c, &kind, settings).await? {
+        Backend::Local(b) => local(b.path.clone()),
+        Backend::Remote(b) => {
+            let mut b = Arc::try_unwrap(b)
+                .map_err(|_| anyhow::anyhow!("internal error: backend shared"))?;
+            b.crypt = crypt;
+            Backend::Remote(Arc::new(b))
+        }
+    })
 }
 
 struct Choice<'a> {

@@ -10,6 +10,7 @@
 //! the plan or the CLI, and prints nothing: unlock errors are returned.
 
 pub mod choice;
+pub mod encryption;
 pub mod s3;
 pub mod workspace;
 
@@ -53,11 +54,53 @@ pub struct Locked<T> {
 }
 
 impl Backend {
+    /// The stored state, decrypted when the stack encrypts it; afterwards the key this
+    /// run writes with is ready (see [`crate::state::crypt::Crypt::prepare_write`]).
     pub async fn read(&self) -> anyhow::Result<Option<State>> {
+        let state = match self {
+            Backend::Local(b) => {
+                b.unlock().await?;
+                b.read()?
+            }
+            Backend::Remote(b) => b.read().await?,
+        };
+        self.prepare_write().await?;
+        Ok(state)
+    }
+
+    /// The stack's state encryption, if any.
+    pub fn crypt(&self) -> Option<&Arc<crate::state::crypt::Crypt>> {
         match self {
-            Backend::Local(b) => b.read(),
-            Backend::Remote(b) => b.read().await,
+            Backend::Local(b) => b.crypt.as_ref(),
+            Backend::Remote(b) => b.crypt.as_ref(),
         }
+    }
+
+    async fn prepare_write(&self) -> anyhow::Result<()> {
+        match self.crypt() {
+            Some(c) => c.prepare_write().await,
+            None => Ok(()),
+        }
+    }
+
+    /// A state file given on the command line (`state push FILE`), opened with this
+    /// stack's state encryption (so an encrypted `errored.tfstate.json` can be pushed).
+    /// A plain file is taken as it is: it was handed over explicitly (`state pull` output
+    /// edited by hand), and it is sealed when written.
+    pub async fn read_file(&self, path: &std::path::Path) -> anyhow::Result<State> {
+        let mut head = [0u8; 64];
+        let n = std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let crypt = if crate::state::crypt::looks_sealed(&head[..n]) {
+            self.crypt().cloned()
+        } else {
+            None
+        };
+        let f = LocalBackend::with_crypt(path.to_path_buf(), crypt);
+        f.unlock().await?;
+        f.read()?
+            .ok_or_else(|| anyhow::anyhow!("cannot read {}: no such file", path.display()))
     }
 
     pub async fn lock(&self, op: &str) -> Result<LockGuard, LockError> {
@@ -100,6 +143,7 @@ impl Backend {
     }
 
     pub async fn write(&self, state: &State) -> anyhow::Result<()> {
+        self.prepare_write().await?;
         match self {
             Backend::Local(b) => b.write(state),
             Backend::Remote(b) => b.write_async(state).await,
@@ -116,6 +160,7 @@ impl Backend {
 
     /// Unconditional replacement of the stored state (after `state push`'s own checks).
     pub async fn push(&self, state: &State) -> anyhow::Result<()> {
+        self.prepare_write().await?;
         match self {
             Backend::Local(b) => b.write(state),
             Backend::Remote(b) => b.push(state).await,

@@ -73,7 +73,7 @@ pub async fn plan(a: PlanArgs) -> anyhow::Result<i32> {
         print_plan(&plan, flags.json);
         super::audit::print_plan_warnings(&findings);
         if let Some(path) = &out {
-            write_plan_file(path, &plan)?;
+            write_plan_file(path, &plan).await?;
             if !flags.json {
                 println!(
                     "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n    thingform apply {}",
@@ -263,9 +263,9 @@ fn print_plan(plan: &Plan, json: bool) {
     }
 }
 
-fn write_plan_file(path: &Path, plan: &Plan) -> anyhow::Result<()> {
+async fn write_plan_file(path: &Path, plan: &Plan) -> anyhow::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
-    let text = serde_json::to_string(plan)?;
+    let text = backend::encryption::seal_plan(&plan.stack_dir, serde_json::to_vec(plan)?).await?;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -273,7 +273,7 @@ fn write_plan_file(path: &Path, plan: &Plan) -> anyhow::Result<()> {
         .mode(0o600)
         .open(path)
         .map_err(|e| anyhow::anyhow!("cannot write plan file {}: {e}", path.display()))?;
-    f.write_all(text.as_bytes())?;
+    f.write_all(&text)?;
     Ok(())
 }
 
@@ -404,9 +404,10 @@ async fn run_apply(
 }
 
 async fn apply_saved(path: &Path, flags: &PlanFlags) -> anyhow::Result<i32> {
-    let text = std::fs::read_to_string(path)
+    let bytes = std::fs::read(path)
         .map_err(|e| anyhow::anyhow!("cannot read plan file {}: {e}", path.display()))?;
-    let plan: Plan = serde_json::from_str(&text).map_err(|e| {
+    let text = backend::encryption::open_plan(path, bytes).await?;
+    let plan: Plan = serde_json::from_slice(&text).map_err(|e| {
         anyhow::anyhow!(
             "{} is not a thingform plan file ({e}); make one with `thingform plan -out FILE`",
             path.display()

@@ -126,10 +126,8 @@ async fn push(a: StatePushArgs) -> anyhow::Result<i32> {
         force,
         file,
     } = a;
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-    let mut incoming = State::parse(&text, &file.display().to_string())?;
     let be = open_backend(&dir, &state).await?;
+    let mut incoming = be.read_file(&file).await?;
     locked(&be, state.lock, "state push", async || {
         if let Some(current) = be.read().await? {
             let empty = current.resources.is_empty() && current.serial == 0;

@@ -20,7 +20,9 @@ pub async fn init(a: InitArgs) -> anyhow::Result<i32> {
     let be = open_backend(&dir, &flags).await?;
     if let Backend::Remote(_) = &be {
         let ws = super::workspace(&dir, &flags);
-        let local = LocalBackend::new(workspace::local_state_path(&dir, &ws));
+        let local =
+            LocalBackend::with_crypt(workspace::local_state_path(&dir, &ws), be.crypt().cloned());
+        local.unlock().await?;
         if let Some(local_state) = local.read()?.filter(|s| !s.resources.is_empty()) {
             super::locked(&be, true, "init", async || {
                 match be.read().await? {

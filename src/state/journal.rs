@@ -9,6 +9,7 @@
 //! crash during the append; it was never acknowledged, so it is dropped. Every record is
 //! idempotent, so a batch applied twice changes nothing.
 
+use super::crypt::{Crypt, Head};
 use super::{OutputState, PendingCreate, ResourceState, State};
 use crate::address::Address;
 use serde::{Deserialize, Serialize};
@@ -53,6 +54,10 @@ pub struct Header {
     pub thingform_journal: u32,
     pub lineage: String,
     pub base_serial: u64,
+    /// How the batch lines are sealed (each a JSON string: base64 of nonce, ciphertext
+    /// and tag under this head's key); absent: plain JSON lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Head>,
 }
 
 impl Header {
@@ -61,6 +66,7 @@ impl Header {
             thingform_journal: JOURNAL_VERSION,
             lineage: state.lineage.clone(),
             base_serial: state.serial,
+            encryption: None,
         }
     }
 
@@ -84,6 +90,45 @@ impl State {
 /// `doc`. Returns how many batches were applied. A torn last line is dropped; a bad line
 /// anywhere else is an error (the file was damaged, not cut short by a crash).
 pub fn replay_lines(doc: &mut State, text: &str, origin: &str) -> anyhow::Result<usize> {
+    replay_lines_with(doc, text, origin, None)
+}
+
+/// The header of a local journal, if its first line is complete (to unlock its key).
+pub fn header_of(text: &str) -> Option<Header> {
+    let first = text.split_inclusive('\n').next()?;
+    if !first.ends_with('\n') {
+        return None;
+    }
+    serde_json::from_str(first.trim_end()).ok()
+}
+
+/// One batch line: plain JSON, or (under an encrypted header) a sealed JSON string.
+fn decode_line(
+    header: &Header,
+    line: &str,
+    crypt: Option<&Crypt>,
+    origin: &str,
+) -> anyhow::Result<Batch> {
+    match (&header.encryption, crypt) {
+        (Some(head), Some(c)) => {
+            let sealed: String = serde_json::from_str(line)?;
+            let plain = c.open_line(head, &sealed, origin)?;
+            Ok(serde_json::from_slice(&plain)?)
+        }
+        (None, _) => Ok(serde_json::from_str(line)?),
+        (Some(_), None) => unreachable!("checked by replay_lines_with"),
+    }
+}
+
+/// [`replay_lines`] for a journal that may be encrypted: an encrypted journal needs the
+/// stack's state encryption (its key unlocked with [`Crypt::unlock`] first), and a plain
+/// one where encryption is configured is read only during a migration.
+pub fn replay_lines_with(
+    doc: &mut State,
+    text: &str,
+    origin: &str,
+    crypt: Option<&Crypt>,
+) -> anyhow::Result<usize> {
     let mut lines = text.split_inclusive('\n');
     let Some(first) = lines.next() else {
         return Ok(0);
@@ -105,6 +150,13 @@ pub fn replay_lines(doc: &mut State, text: &str, origin: &str) -> anyhow::Result
     if !header.continues(doc) {
         return Ok(0);
     }
+    match (&header.encryption, crypt) {
+        (Some(h), None) => {
+            return Err(super::crypt::not_configured(origin, Some(h), "state"));
+        }
+        (None, Some(c)) => c.check_plain(origin)?,
+        _ => {}
+    }
     let mut applied = 0;
     let rest: Vec<&str> = lines.collect();
     for (i, line) in rest.iter().enumerate() {
@@ -112,7 +164,7 @@ pub fn replay_lines(doc: &mut State, text: &str, origin: &str) -> anyhow::Result
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<Batch>(line.trim_end()) {
+        match decode_line(&header, line.trim_end(), crypt, origin) {
             Ok(b) => {
                 doc.apply_batch(&b);
                 applied += 1;

@@ -2,17 +2,26 @@
 //! written atomically, with its journal beside it (`state.json.journal`, JSON lines,
 //! fsynced per batch), locked with an OS file lock plus a lock-info file naming the holder.
 
-use super::journal::{Batch, Header, replay_lines};
+use super::crypt::{self, Crypt};
+use super::journal::{Batch, Header, header_of, replay_lines_with};
 use super::{LockError, LockInfo, State, UnlockError};
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{BufRead, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub struct LocalBackend {
     pub path: PathBuf,
     journal: Mutex<Journal>,
+    /// The stack's state encryption (`terraform { encryption { state {} } }`): the
+    /// document, its backup and every journal line are sealed with it. `None`: plain,
+    /// and an encrypted file is refused with a clear error.
+    pub crypt: Option<Arc<Crypt>>,
+    /// Why the journal's key could not be fetched: reported only if the journal turns
+    /// out to continue the document (a leftover journal of an older document, sealed
+    /// with a key since rotated away, is ignored like any leftover).
+    journal_key_error: Mutex<Option<String>>,
 }
 
 /// The journal of the document this backend last wrote.
@@ -57,6 +66,65 @@ impl LocalBackend {
         LocalBackend {
             path,
             journal: Mutex::new(Journal::default()),
+            crypt: None,
+            journal_key_error: Mutex::new(None),
+        }
+    }
+
+    pub fn with_crypt(path: PathBuf, crypt: Option<Arc<Crypt>>) -> Self {
+        LocalBackend {
+            crypt,
+            ..LocalBackend::new(path)
+        }
+    }
+
+    /// Fetches the keys the document and its journal were sealed with (a KMS call, or a
+    /// PBKDF2 derivation), so that [`LocalBackend::read`] can open them.
+    pub async fn unlock(&self) -> anyhow::Result<()> {
+        let Some(c) = &self.crypt else { return Ok(()) };
+        if let Ok(bytes) = std::fs::read(&self.path)
+            && let Some(head) = crypt::sealed_head(&bytes)
+        {
+            let origin = self.path.display().to_string();
+            let head = head.map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+            c.unlock(&head, &origin).await?;
+        }
+        if let Ok(text) = std::fs::read_to_string(self.journal_path())
+            && let Some(h) = header_of(&text).and_then(|h| h.encryption)
+        {
+            let unlocked = c
+                .unlock(&h, &self.journal_path().display().to_string())
+                .await;
+            if let Ok(mut slot) = self.journal_key_error.lock() {
+                *slot = unlocked.err().map(|e| format!("{e:#}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The document as bytes to write: pretty JSON, sealed when encryption is on.
+    fn encode(&self, state: &State) -> anyhow::Result<Option<Vec<u8>>> {
+        match &self.crypt {
+            Some(c) if c.encrypts() => {
+                let mut plain = serde_json::to_vec_pretty(state)?;
+                plain.push(b'\n');
+                let sealed = c.seal(&plain, "state", None);
+                zeroize::Zeroize::zeroize(&mut plain);
+                Ok(Some(sealed?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Writes the document, sealed or streamed plain; returns the bytes written.
+    fn write_document(&self, path: &Path, state: &State) -> anyhow::Result<u64> {
+        match self.encode(state)? {
+            Some(bytes) => write_atomically_with(path, |w| w.write_all(&bytes)),
+            // Streamed to the file: a fleet's document is never held as one string.
+            None => write_atomically_with(path, |w| {
+                serde_json::to_writer_pretty(&mut *w, state).map_err(std::io::Error::other)?;
+                w.write_all(b"\n")
+            }),
         }
     }
 
@@ -81,11 +149,32 @@ impl LocalBackend {
 
     /// The document with its journal replayed: exactly what the last run made durable.
     pub fn read(&self) -> anyhow::Result<Option<State>> {
+        let origin = self.path.display().to_string();
         let mut state = match File::open(&self.path) {
-            Ok(f) => State::parse_reader(
-                std::io::BufReader::with_capacity(1 << 16, f),
-                &self.path.display().to_string(),
-            )?,
+            Ok(f) => {
+                let mut r = std::io::BufReader::with_capacity(1 << 16, f);
+                let sealed = crypt::looks_sealed(r.fill_buf().unwrap_or_default());
+                match (&self.crypt, sealed) {
+                    (None, false) => State::parse_reader(r, &origin)?,
+                    (None, true) => {
+                        let mut bytes = vec![];
+                        r.read_to_end(&mut bytes)?;
+                        let head = crypt::sealed_head(&bytes).and_then(Result::ok);
+                        return Err(crypt::not_configured(&origin, head.as_ref(), "state"));
+                    }
+                    (Some(c), false) => {
+                        c.check_plain(&origin)?;
+                        State::parse_reader(r, &origin)?
+                    }
+                    (Some(c), true) => {
+                        let mut bytes = vec![];
+                        r.read_to_end(&mut bytes)
+                            .map_err(|e| anyhow::anyhow!("cannot read state file {origin}: {e}"))?;
+                        let plain = zeroize::Zeroizing::new(c.open(bytes, "state", &origin)?);
+                        State::parse_reader(&plain[..], &origin)?
+                    }
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
                 return Err(anyhow::anyhow!(
@@ -97,7 +186,18 @@ impl LocalBackend {
         let jp = self.journal_path();
         match std::fs::read_to_string(&jp) {
             Ok(text) => {
-                replay_lines(&mut state, &text, &jp.display().to_string())?;
+                replay_lines_with(
+                    &mut state,
+                    &text,
+                    &jp.display().to_string(),
+                    self.crypt.as_deref(),
+                )
+                .map_err(|e| {
+                    match self.journal_key_error.lock().ok().and_then(|s| s.clone()) {
+                        Some(why) => anyhow::anyhow!(why),
+                        None => e,
+                    }
+                })?;
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => anyhow::bail!("cannot read state journal {}: {e}", jp.display()),
@@ -110,11 +210,7 @@ impl LocalBackend {
     /// The journal of the previous document is removed afterwards (a crash in between
     /// leaves a journal that names the previous serial, which readers ignore).
     pub fn write(&self, state: &State) -> anyhow::Result<()> {
-        // Streamed to the file: a fleet's document is never held as one string.
-        let len = write_atomically_with(&self.path, |w| {
-            serde_json::to_writer_pretty(&mut *w, state).map_err(std::io::Error::other)?;
-            w.write_all(b"\n")
-        })?;
+        let len = self.write_document(&self.path, state)?;
         super::stats::record(len as usize, true);
         let mut j = self
             .journal
@@ -123,7 +219,13 @@ impl LocalBackend {
         j.file = None;
         j.bytes = 0;
         j.document_bytes = len;
-        j.header = Some(Header::for_state(state));
+        j.header = Some(Header {
+            encryption: match &self.crypt {
+                Some(c) => c.write_head()?,
+                None => None,
+            },
+            ..Header::for_state(state)
+        });
         match std::fs::remove_file(self.journal_path()) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -166,7 +268,15 @@ impl LocalBackend {
             j.bytes += line.len() as u64;
             j.file = Some(f);
         }
-        let mut line = serde_json::to_string(batch)?;
+        let mut line = match (&header.encryption, &self.crypt) {
+            (Some(_), Some(c)) => {
+                let mut plain = serde_json::to_vec(batch)?;
+                let sealed = c.seal_line(&plain);
+                zeroize::Zeroize::zeroize(&mut plain);
+                serde_json::to_string(&sealed?)?
+            }
+            _ => serde_json::to_string(batch)?,
+        };
         line.push('\n');
         if let Some(f) = j.file.as_mut() {
             f.write_all(line.as_bytes()).map_err(fail)?;
@@ -181,11 +291,8 @@ impl LocalBackend {
     pub fn backup(&self) -> anyhow::Result<()> {
         if let Some(state) = self.read()? {
             let b = sibling(&self.path, ".backup");
-            write_atomically_with(&b, |w| {
-                serde_json::to_writer_pretty(&mut *w, &state).map_err(std::io::Error::other)?;
-                w.write_all(b"\n")
-            })
-            .map_err(|e| anyhow::anyhow!("cannot back up state to {}: {e:#}", b.display()))?;
+            self.write_document(&b, &state)
+                .map_err(|e| anyhow::anyhow!("cannot back up state to {}: {e:#}", b.display()))?;
         }
         Ok(())
     }

@@ -6,6 +6,7 @@
 //! written per run grow linearly with the resources. This layer knows nothing about HCL
 //! or AWS.
 
+pub mod crypt;
 pub mod journal;
 pub mod local;
 pub mod remote;

@@ -12,6 +12,7 @@
 //! The stores themselves (S3, DynamoDB) are implemented in the backend layer behind the
 //! traits below; this module knows no AWS types.
 
+use super::crypt::{self, Crypt};
 use super::journal::{Batch, Header};
 use super::{LockError, LockInfo, State, StateStore, UnlockError};
 use async_trait::async_trait;
@@ -68,6 +69,10 @@ pub struct RemoteBackend {
     fault_at: Option<(usize, bool)>,
     writes: Mutex<usize>,
     journal: Mutex<RemoteJournal>,
+    /// The stack's state encryption: the document and every journal segment are sealed
+    /// before upload, so the bucket never holds plain state. `None`: plain, and an
+    /// encrypted object is refused with a clear error.
+    pub crypt: Option<Arc<Crypt>>,
 }
 
 /// Where the journal of the current document stands.
@@ -103,6 +108,7 @@ impl RemoteBackend {
                 }),
             writes: Mutex::new(0),
             journal: Mutex::new(RemoteJournal::default()),
+            crypt: None,
         }
     }
 
@@ -137,6 +143,32 @@ impl RemoteBackend {
         self.store.describe(&self.key)
     }
 
+    /// What was stored, opened: decrypted when sealed (refused without the stack's
+    /// encryption), checked when plain (refused unless migrating).
+    async fn open(&self, body: Vec<u8>, purpose: &str, origin: &str) -> anyhow::Result<Vec<u8>> {
+        match &self.crypt {
+            Some(c) => c.open_async(body, purpose, origin).await,
+            None => match crypt::sealed_head(&body) {
+                Some(h) => Err(crypt::not_configured(origin, h.ok().as_ref(), "state")),
+                None => Ok(body),
+            },
+        }
+    }
+
+    /// What to upload: sealed when encryption is on (the key prepared first).
+    async fn seal(&self, plain: Vec<u8>, purpose: &str) -> anyhow::Result<Vec<u8>> {
+        match &self.crypt {
+            Some(c) if c.encrypts() => {
+                c.prepare_write().await?;
+                let mut plain = plain;
+                let sealed = c.seal(&plain, purpose, None);
+                zeroize::Zeroize::zeroize(&mut plain);
+                sealed
+            }
+            _ => Ok(plain),
+        }
+    }
+
     pub async fn read(&self) -> anyhow::Result<Option<State>> {
         match self.store.get(&self.key).await? {
             None => {
@@ -147,6 +179,7 @@ impl RemoteBackend {
                 Ok(None)
             }
             Some((body, etag)) => {
+                let body = self.open(body, "state", &self.location()).await?;
                 let text = String::from_utf8(body)
                     .map_err(|_| anyhow::anyhow!("state at {} is not UTF-8", self.location()))?;
                 let mut state = State::parse(&text, &self.location())?;
@@ -160,6 +193,9 @@ impl RemoteBackend {
                 let mut seq = 1;
                 let mut bytes = 0;
                 while let Some((body, _)) = self.store.get(&self.segment_key(&header, seq)).await? {
+                    let stored = body.len();
+                    let origin = self.store.describe(&self.segment_key(&header, seq));
+                    let body = self.open(body, "journal", &origin).await?;
                     let batch: Batch = serde_json::from_slice(&body).map_err(|e| {
                         anyhow::anyhow!(
                             "state journal segment {} is damaged ({e}); it was left untouched",
@@ -167,7 +203,7 @@ impl RemoteBackend {
                         )
                     })?;
                     state.apply_batch(&batch);
-                    bytes += body.len() as u64;
+                    bytes += stored as u64;
                     seq += 1;
                 }
                 *self
@@ -196,7 +232,9 @@ impl RemoteBackend {
             Some(v) => Condition::IfMatch(v),
             None => Condition::IfAbsent,
         };
-        let body = state.to_json_pretty().into_bytes();
+        let body = self
+            .seal(state.to_json_pretty().into_bytes(), "state")
+            .await?;
         let doc_bytes = body.len();
         let result = if let Some(n) = self.next_write_faulty()? {
             Err(PutError::Other(anyhow::anyhow!(
@@ -234,7 +272,11 @@ impl RemoteBackend {
                 Ok(())
             }
             Err(e) => {
-                let saved = super::local::LocalBackend::new(self.errored_path.clone()).write(state);
+                let saved = super::local::LocalBackend::with_crypt(
+                    self.errored_path.clone(),
+                    self.crypt.clone(),
+                )
+                .write(state);
                 let why = match &e {
                     PutError::PreconditionFailed => format!(
                         "the state at {} was changed by another writer since this run read it",
@@ -272,7 +314,7 @@ impl RemoteBackend {
             };
             (self.segment_key(h, j.next_seq), j.next_seq)
         };
-        let body = serde_json::to_vec(batch)?;
+        let body = self.seal(serde_json::to_vec(batch)?, "journal").await?;
         let len = body.len();
         let result = if let Some(n) = self.next_write_faulty()? {
             Err(PutError::Other(anyhow::anyhow!(
@@ -305,12 +347,11 @@ impl RemoteBackend {
 
     /// Unconditional upload (state push after its own checks).
     pub async fn push(&self, state: &State) -> anyhow::Result<()> {
+        let body = self
+            .seal(state.to_json_pretty().into_bytes(), "state")
+            .await?;
         self.store
-            .put(
-                &self.key,
-                state.to_json_pretty().into_bytes(),
-                Condition::None,
-            )
+            .put(&self.key, body, Condition::None)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(())

@@ -10,6 +10,7 @@ mod campus_lite;
 mod checks;
 mod compute;
 mod dynamodb;
+mod encryption;
 mod engine;
 mod examples;
 mod fleet;
