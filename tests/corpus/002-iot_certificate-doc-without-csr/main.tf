@@ -1,0 +1,3 @@
+resource "aws_iot_certificate" "cert" {
+  active = true
+}

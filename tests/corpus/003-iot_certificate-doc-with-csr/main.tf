@@ -1,0 +1,4 @@
+resource "aws_iot_certificate" "cert" {
+  csr    = file("/my/csr.pem")
+  active = true
+}

@@ -1,0 +1,4 @@
+resource "aws_iot_certificate" "cert" {
+  certificate_pem = file("/my/cert.pem")
+  active          = true
+}

@@ -1,0 +1,7 @@
+resource "aws_iot_thing" "example" {
+  name = "example"
+
+  attributes {
+    First = "examplevalue"
+  }
+}

@@ -1,0 +1,4 @@
+
+resource "aws_iot_thing_group" "test" {
+  name = "tf-acc-010"
+}

@@ -1,0 +1,58 @@
+
+data "aws_partition" "current" {}
+
+resource "aws_iam_role" "test" {
+  name = "tf_acc_test_017"
+
+  assume_role_policy = <<EOF
+{
+  "Version": "2012-10-17",
+  "Statement": [{
+    "Effect": "Allow",
+    "Principal": {
+      "Service": "iot.${data.aws_partition.current.dns_suffix}"
+    },
+    "Action": "sts:AssumeRole"
+  }]
+}
+EOF
+}
+
+resource "aws_iam_policy" "test" {
+  name        = "tf_acc_test_017"
+  path        = "/"
+  description = "IoT Topic Rule test policy"
+
+  policy = <<EOF
+{
+  "Version": "2012-10-17",
+  "Statement": [{
+    "Effect": "Allow",
+    "Action": "*",
+    "Resource": "*"
+  }]
+}
+EOF
+}
+
+resource "aws_iam_policy_attachment" "test" {
+  name       = "tf_acc_test_017"
+  roles      = [aws_iam_role.test.name]
+  policy_arn = aws_iam_policy.test.arn
+}
+
+resource "aws_iot_topic_rule" "test" {
+  name        = "tf_acc_test_017"
+  description = "Description1"
+  enabled     = true
+  sql         = "SELECT * FROM 'topic/test'"
+  sql_version = "2015-10-08"
+
+  dynamodb {
+    hash_key_field = "hkf"
+    hash_key_value = "hkv"
+    payload_field  = "pf"
+    role_arn       = aws_iam_role.test.arn
+    table_name     = "tn"
+  }
+}

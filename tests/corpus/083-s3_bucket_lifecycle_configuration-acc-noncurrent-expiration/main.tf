@@ -1,0 +1,30 @@
+
+resource "aws_s3_bucket" "test" {
+  bucket = "tf-acc-test-083"
+  acl    = "private"
+
+  lifecycle {
+    ignore_changes = [
+      lifecycle_rule
+    ]
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "test" {
+  bucket = aws_s3_bucket.test.bucket
+
+  rule {
+    id = "tf-acc-test-083"
+
+    # One of prefix or filter required to ensure XML is well-formed
+    filter {
+      prefix = "config/"
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = 90
+    }
+
+    status = "Enabled"
+  }
+}

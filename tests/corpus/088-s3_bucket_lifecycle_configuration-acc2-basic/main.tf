@@ -1,0 +1,20 @@
+
+resource "aws_s3_bucket" "test" {
+  bucket = "tf-acc-test-088"
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "test" {
+  bucket = aws_s3_bucket.test.bucket
+  rule {
+    id     = "tf-acc-test-088"
+    status = "Enabled"
+
+    expiration {
+      days = 365
+    }
+
+    filter {
+      prefix = "prefix/"
+    }
+  }
+}

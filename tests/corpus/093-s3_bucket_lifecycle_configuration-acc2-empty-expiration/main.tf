@@ -1,0 +1,19 @@
+
+resource "aws_s3_bucket" "test" {
+  bucket = "tf-acc-test-093"
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "test" {
+  bucket = aws_s3_bucket.test.bucket
+
+  rule {
+    id     = "tf-acc-test-093"
+    status = "Enabled"
+
+    expiration {}
+
+    filter {
+      prefix = "prefix/"
+    }
+  }
+}

@@ -1,0 +1,11 @@
+
+resource "aws_s3_bucket" "test" {
+  bucket = "tf-acc-test-099"
+}
+
+resource "aws_s3_bucket_versioning" "test" {
+  bucket = aws_s3_bucket.test.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}

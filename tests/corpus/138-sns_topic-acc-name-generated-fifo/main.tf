@@ -1,0 +1,4 @@
+
+resource "aws_sns_topic" "test" {
+  fifo_topic = true
+}

@@ -1,0 +1,4 @@
+
+resource "aws_iot_certificate" "foo_cert" {
+  active = true
+}
