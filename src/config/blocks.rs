@@ -178,7 +178,15 @@ pub(super) fn add_blocks(module: &mut Module, root: BlockNode, diags: &mut Diagn
                 }
                 module.provider = Some(block);
             }
-            "terraform" | "thingform" => module.terraform = Some(block),
+            // Several terraform blocks (one with the backend, one with encryption, ...)
+            // are one configuration, as in Terraform.
+            "terraform" | "thingform" => match &mut module.terraform {
+                Some(t) => {
+                    t.attrs.extend(block.attrs);
+                    t.blocks.extend(block.blocks);
+                }
+                None => module.terraform = Some(block),
+            },
             "check" => {
                 if !expect_labels(&block, 1, "check \"NAME\" { assert { ... } }", diags) {
                     continue;

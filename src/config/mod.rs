@@ -380,6 +380,22 @@ mod tests {
     }
 
     #[test]
+    fn terraform_blocks_are_merged() {
+        let root = parse_file(
+            "main.tf",
+            "terraform {\n  backend \"local\" {}\n}\nterraform {\n  required_version = \">= 1.5\"\n  encryption {}\n}\n",
+        )
+        .unwrap();
+        let mut m = Module::default();
+        let mut d = Diagnostics::default();
+        blocks::add_blocks(&mut m, root, &mut d);
+        let t = m.terraform.unwrap();
+        let kinds: Vec<&str> = t.blocks.iter().map(|b| b.kind.as_str()).collect();
+        assert_eq!(kinds, ["backend", "encryption"]);
+        assert!(t.attr("required_version").is_some());
+    }
+
+    #[test]
     fn meta_arguments_are_separated_from_the_body() {
         let root = parse_file(
             "main.tf",

@@ -31,28 +31,76 @@ async fn exists(rtype: &str, id: &str) -> Option<bool> {
             .is_some(),
         ),
         "aws_dynamodb_table" => some(
-            found(dynamodb().await.describe_table().table_name(id).send().await).is_some(),
+            found(
+                dynamodb()
+                    .await
+                    .describe_table()
+                    .table_name(id)
+                    .send()
+                    .await,
+            )
+            .is_some(),
         ),
-        "aws_iot_thing" => some(found(iot().await.describe_thing().thing_name(id).send().await).is_some()),
+        "aws_iot_thing" => {
+            some(found(iot().await.describe_thing().thing_name(id).send().await).is_some())
+        }
         "aws_iot_thing_type" => some(
-            found(iot().await.describe_thing_type().thing_type_name(id).send().await).is_some(),
+            found(
+                iot()
+                    .await
+                    .describe_thing_type()
+                    .thing_type_name(id)
+                    .send()
+                    .await,
+            )
+            .is_some(),
         ),
         "aws_iot_thing_group" => some(
-            found(iot().await.describe_thing_group().thing_group_name(id).send().await).is_some(),
+            found(
+                iot()
+                    .await
+                    .describe_thing_group()
+                    .thing_group_name(id)
+                    .send()
+                    .await,
+            )
+            .is_some(),
         ),
-        "aws_iot_policy" => some(found(iot().await.get_policy().policy_name(id).send().await).is_some()),
+        "aws_iot_policy" => {
+            some(found(iot().await.get_policy().policy_name(id).send().await).is_some())
+        }
         "aws_iot_certificate" => some(
-            found(iot().await.describe_certificate().certificate_id(id).send().await).is_some(),
+            found(
+                iot()
+                    .await
+                    .describe_certificate()
+                    .certificate_id(id)
+                    .send()
+                    .await,
+            )
+            .is_some(),
         ),
-        "aws_iot_topic_rule" => some(found(iot().await.get_topic_rule().rule_name(id).send().await).is_some()),
+        "aws_iot_topic_rule" => {
+            some(found(iot().await.get_topic_rule().rule_name(id).send().await).is_some())
+        }
         "aws_iot_role_alias" => some(
-            found(iot().await.describe_role_alias().role_alias(id).send().await).is_some(),
+            found(
+                iot()
+                    .await
+                    .describe_role_alias()
+                    .role_alias(id)
+                    .send()
+                    .await,
+            )
+            .is_some(),
         ),
         "aws_iam_role" => some(found(iam().await.get_role().role_name(id).send().await).is_some()),
-        "aws_iam_policy" => some(found(iam().await.get_policy().policy_arn(id).send().await).is_some()),
-        "aws_lambda_function" => some(
-            found(lambda().await.get_function().function_name(id).send().await).is_some(),
-        ),
+        "aws_iam_policy" => {
+            some(found(iam().await.get_policy().policy_arn(id).send().await).is_some())
+        }
+        "aws_lambda_function" => {
+            some(found(lambda().await.get_function().function_name(id).send().await).is_some())
+        }
         "aws_cloudwatch_metric_alarm" => some(
             !cloudwatch()
                 .await
@@ -112,49 +160,53 @@ fn copy_entry(dir: &Path) -> TestStack {
     stack
 }
 
-/// Runs one entry; Err names the step that failed and why.
-async fn run_entry(dir: &Path) -> Result<(), String> {
+/// Runs one entry; Err holds the step that failed (validate, apply, plan, destroy, or
+/// check for what the SDK saw) and everything the run printed.
+async fn run_entry(dir: &Path) -> Result<(), (String, String)> {
     let stack = copy_entry(dir);
     let step = |args: &[&str]| {
         let out = stack.run(args);
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).to_string())
-        } else {
-            Err(format!(
-                "{} failed: {}",
-                args[0],
-                String::from_utf8_lossy(&out.stderr)
-                    .lines()
-                    .find(|l| !l.trim().is_empty())
-                    .unwrap_or("")
-            ))
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let name = args[0].to_string();
+        match out.status.code() {
+            Some(0) => Ok(text),
+            _ => Err((name, text)),
         }
+    };
+    let cleanup = || {
+        let _ = stack.run(&["destroy", "-auto-approve"]);
     };
     step(&["validate"])?;
     let applied = step(&["apply", "-auto-approve"]);
     let objects = tracked(&stack);
     if let Err(e) = applied {
-        let _ = step(&["destroy", "-auto-approve"]);
+        cleanup();
         return Err(e);
     }
     for (rtype, id) in &objects {
         if exists(rtype, id).await == Some(false) {
-            let _ = step(&["destroy", "-auto-approve"]);
-            return Err(format!("{rtype} {id} is not in the emulator after apply"));
+            cleanup();
+            return Err((
+                "check".into(),
+                format!("{rtype} {id} is not in the emulator after apply"),
+            ));
         }
     }
-    let out = stack.run(&["plan", "-detailed-exitcode"]);
-    if out.status.code() != Some(0) {
-        let _ = step(&["destroy", "-auto-approve"]);
-        return Err(format!(
-            "plan after apply is not empty:\n{}",
-            String::from_utf8_lossy(&out.stdout)
-        ));
+    if let Err(e) = step(&["plan", "-detailed-exitcode"]) {
+        cleanup();
+        return Err(e);
     }
     step(&["destroy", "-auto-approve"])?;
     for (rtype, id) in &objects {
         if exists(rtype, id).await == Some(true) {
-            return Err(format!("{rtype} {id} is still in the emulator after destroy"));
+            return Err((
+                "check".into(),
+                format!("{rtype} {id} is still in the emulator after destroy"),
+            ));
         }
     }
     Ok(())
@@ -176,16 +228,33 @@ async fn provider_documentation_corpus() {
         let dir = corpus_dir().join(entry);
         assert!(dir.is_dir(), "{entry} listed in expected.json but missing");
         let got = run_entry(&dir).await;
-        match (&got, want.as_str()) {
-            (Ok(()), "pass") => passed += 1,
-            (Err(_), w) if w.starts_with("fail") => failed += 1,
-            (Ok(()), w) => wrong.push(format!("{entry}: now passes (expected {w}); mark it \"pass\"")),
-            (Err(e), _) => wrong.push(format!("{entry}: {e}")),
+        // "fail: STEP: TEXT": the same step fails, and its output says TEXT.
+        let recorded = want
+            .strip_prefix("fail: ")
+            .map(|r| r.split_once(": ").unwrap_or((r, "")));
+        match (&got, recorded) {
+            (Ok(()), None) => passed += 1,
+            (Err((step, text)), Some((want_step, want_text)))
+                if step == want_step && text.contains(want_text) =>
+            {
+                failed += 1
+            }
+            (Ok(()), Some(_)) => wrong.push(format!(
+                "{entry}: now passes (recorded: {want}); mark it \"pass\" in expected.json and RESULTS.md"
+            )),
+            (Err((step, text)), _) => wrong.push(format!(
+                "{entry}: {step} failed (recorded: {want}):\n{}",
+                text.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+            )),
         }
     }
     eprintln!(
         "corpus: {passed} of {} pass, {failed} fail as recorded in tests/corpus/RESULTS.md",
         expected.len()
     );
-    assert!(wrong.is_empty(), "corpus entries off their record:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "corpus entries off their record:\n{}",
+        wrong.join("\n")
+    );
 }

@@ -9,6 +9,7 @@ mod campus;
 mod campus_lite;
 mod checks;
 mod compute;
+mod corpus;
 mod dynamodb;
 mod encryption;
 mod engine;
