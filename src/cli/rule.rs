@@ -91,7 +91,8 @@ pub fn check_rules(stack: &Stack) -> Diagnostics {
     if rules.is_empty() {
         return diags;
     }
-    let vals = values::evaluate(stack, None);
+    let ids: Vec<_> = rules.iter().map(|rc| rc.id.clone()).collect();
+    let vals = values::evaluate_only(stack, None, Some(&ids));
     for rc in rules {
         for inst in vals
             .of_type("aws_iot_topic_rule")
@@ -336,7 +337,11 @@ async fn test(a: RuleTestArgs) -> anyhow::Result<i32> {
     // they are shown as placeholders.
     let be = open_backend(&a.dir, &a.state).await?;
     let state = be.read().await?;
-    let vals = values::evaluate(&stack, state.as_ref());
+    let vals = values::evaluate_only(
+        &stack,
+        state.as_ref(),
+        Some(std::slice::from_ref(&addr.resource)),
+    );
     let ts = now_ms();
     let r = evaluate_rule(&vals, &addr, |version| {
         let mut c = Context::new(version, &a.topic, &payload, ts);

@@ -17,6 +17,7 @@ mod iam_parity;
 mod iot;
 mod iot_parity;
 mod parity;
+mod rules;
 mod s3;
 mod sns;
 mod team;

@@ -1,0 +1,148 @@
+//! `rule test` and `audit` after an apply: the values of created objects (the bucket's
+//! name, the role's ARN as AWS made it) come from the state, not placeholders. What was
+//! created is checked through the SDK. (moto stores topic rules but never runs them: the
+//! evaluation itself is thingform's, covered offline.)
+
+use crate::harness::*;
+
+fn stack(bucket: &str, role: &str, rule: &str) -> String {
+    format!(
+        r#"resource "aws_s3_bucket" "raw" {{
+  bucket        = "{bucket}"
+  force_destroy = true
+}}
+
+resource "aws_iam_role" "rule" {{
+  name               = "{role}"
+  assume_role_policy = {trust}
+}}
+
+resource "aws_iam_role_policy" "rule" {{
+  name = "archive"
+  role = aws_iam_role.rule.name
+  policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = "s3:PutObject", Resource = "${{aws_s3_bucket.raw.arn}}/raw/*" }}]
+  }})
+}}
+
+resource "aws_iot_topic_rule" "archive" {{
+  name        = "{rule}"
+  enabled     = true
+  sql         = "SELECT *, topic(2) AS device FROM 'plant/+/telemetry' WHERE temp > 30"
+  sql_version = "2016-03-23"
+
+  s3 {{
+    bucket_name = aws_s3_bucket.raw.bucket
+    key         = "raw/$${{topic(2)}}/$${{timestamp()}}.json"
+    role_arn    = aws_iam_role.rule.arn
+  }}
+
+  republish {{
+    topic    = "alerts/$${{topic(2)}}"
+    role_arn = aws_iam_role.rule.arn
+  }}
+
+  error_action {{
+    s3 {{
+      bucket_name = aws_s3_bucket.raw.bucket
+      key         = "raw/errors/$${{newuuid()}}"
+      role_arn    = aws_iam_role.rule.arn
+    }}
+  }}
+}}
+"#,
+        trust = assume_role("iot.amazonaws.com")
+    )
+}
+
+#[tokio::test]
+async fn rule_test_and_audit_read_created_objects_from_the_state() {
+    let bucket = unique("tf-rules");
+    let role = unique("tf-rules-role");
+    let rule = unique("tf_rules").replace('-', "_");
+    let s = TestStack::new(&stack(&bucket, &role, &rule));
+    s.apply();
+
+    let got = iot()
+        .await
+        .get_topic_rule()
+        .rule_name(&rule)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        got.rule()
+            .unwrap()
+            .sql()
+            .unwrap()
+            .contains("'plant/+/telemetry'")
+    );
+    let role_arn = iam()
+        .await
+        .get_role()
+        .role_name(&role)
+        .send()
+        .await
+        .unwrap()
+        .role()
+        .unwrap()
+        .arn()
+        .to_string();
+
+    let out = s.ok(&[
+        "rule",
+        "test",
+        "aws_iot_topic_rule.archive",
+        "-topic",
+        "plant/press-7/telemetry",
+        "-payload",
+        r#"{"temp": 31.5}"#,
+        "-json",
+    ]);
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["matched"], true, "{out}");
+    assert_eq!(r["output"]["device"], "press-7");
+    let s3 = &r["actions"][0];
+    assert_eq!(s3["type"], "s3", "{out}");
+    assert_eq!(s3["bucket_name"], bucket.as_str());
+    assert_eq!(
+        s3["role_arn"],
+        role_arn.as_str(),
+        "the role ARN AWS made, from the state"
+    );
+    assert!(
+        s3["key"].as_str().unwrap().starts_with("raw/press-7/"),
+        "{out}"
+    );
+    assert_eq!(r["actions"][1]["topic"], "alerts/press-7");
+
+    // The role allows s3:PutObject under raw/ but not iot:Publish: the audit, on the
+    // state's ARNs, says so for the republish action only.
+    let a: serde_json::Value = serde_json::from_str(&s.ok(&["audit", "-json"])).unwrap();
+    let role_findings: Vec<&serde_json::Value> = a["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check_name"] == "TOPIC_RULE_ROLE_PERMISSION_CHECK")
+        .collect();
+    assert_eq!(role_findings.len(), 1, "{a}");
+    let msg = role_findings[0]["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("republish:")
+            && msg.contains(&role_arn)
+            && msg.contains("iot:Publish on arn:aws:iot:"),
+        "{msg}"
+    );
+
+    s.destroy();
+    assert!(
+        iot()
+            .await
+            .get_topic_rule()
+            .rule_name(&rule)
+            .send()
+            .await
+            .is_err()
+    );
+}
