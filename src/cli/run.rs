@@ -171,7 +171,7 @@ pub async fn import(a: ImportArgs) -> anyhow::Result<i32> {
     .await
 }
 
-async fn configure_provider(stack: &Stack) -> anyhow::Result<Provider> {
+pub(super) async fn configure_provider(stack: &Stack) -> anyhow::Result<Provider> {
     let mut scope = stack.base_scope();
     // The provider may use locals; those that need resources are simply not available to it.
     scope.root_map("local");

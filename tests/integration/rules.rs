@@ -112,18 +112,50 @@ async fn rule_test_and_audit_read_created_objects_from_the_state() {
             .unwrap_or_else(|| panic!("no {t} action in {out}"))
             .clone()
     };
-    let s3 = of("s3");
-    assert_eq!(s3["bucket_name"], bucket.as_str());
+    let archive = of("s3");
+    assert_eq!(archive["bucket_name"], bucket.as_str());
     assert_eq!(
-        s3["role_arn"],
+        archive["role_arn"],
         role_arn.as_str(),
         "the role ARN AWS made, from the state"
     );
     assert!(
-        s3["key"].as_str().unwrap().starts_with("raw/press-7/"),
+        archive["key"].as_str().unwrap().starts_with("raw/press-7/"),
         "{out}"
     );
     assert_eq!(of("republish")["topic"], "alerts/press-7");
+
+    // -perform does what AWS IoT would: the S3 object lands (read back through the SDK);
+    // republish is not performed by thingform, and says so.
+    let out = s.ok(&[
+        "rule",
+        "test",
+        "aws_iot_topic_rule.archive",
+        "-topic",
+        "plant/press-9/telemetry",
+        "-payload",
+        r#"{"temp": 35}"#,
+        "-perform",
+        "-json",
+    ]);
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let acts = r["actions"].as_array().unwrap();
+    let put = acts.iter().find(|a| a["type"] == "s3").unwrap();
+    let key = put["key"].as_str().unwrap();
+    assert_eq!(put["performed"], format!("s3://{bucket}/{key}"), "{out}");
+    let obj = s3()
+        .await
+        .get_object()
+        .bucket(&bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+    let body = obj.body.collect().await.unwrap().into_bytes();
+    let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(doc, serde_json::json!({"temp": 35, "device": "press-9"}));
+    let rp = acts.iter().find(|a| a["type"] == "republish").unwrap();
+    assert!(rp["not_performed"].is_string(), "{out}");
 
     // The role allows s3:PutObject under raw/ but not iot:Publish: the audit, on the
     // state's ARNs, says so for the republish action only.
