@@ -12,6 +12,20 @@ fn stack(bucket: &str, role: &str, rule: &str) -> String {
   force_destroy = true
 }}
 
+resource "aws_dynamodb_table" "hot" {{
+  name         = "{bucket}"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "device"
+  attribute {{
+    name = "device"
+    type = "S"
+  }}
+}}
+
+resource "aws_sns_topic" "hot" {{
+  name = "{bucket}"
+}}
+
 resource "aws_iam_role" "rule" {{
   name               = "{role}"
   assume_role_policy = {trust}
@@ -22,7 +36,11 @@ resource "aws_iam_role_policy" "rule" {{
   role = aws_iam_role.rule.name
   policy = jsonencode({{
     Version   = "2012-10-17"
-    Statement = [{{ Effect = "Allow", Action = "s3:PutObject", Resource = "${{aws_s3_bucket.raw.arn}}/raw/*" }}]
+    Statement = [
+      {{ Effect = "Allow", Action = "s3:PutObject", Resource = "${{aws_s3_bucket.raw.arn}}/raw/*" }},
+      {{ Effect = "Allow", Action = "dynamodb:PutItem", Resource = aws_dynamodb_table.hot.arn }},
+      {{ Effect = "Allow", Action = "sns:Publish", Resource = aws_sns_topic.hot.arn }},
+    ]
   }})
 }}
 
@@ -41,6 +59,18 @@ resource "aws_iot_topic_rule" "archive" {{
   republish {{
     topic    = "alerts/$${{topic(2)}}"
     role_arn = aws_iam_role.rule.arn
+  }}
+
+  dynamodbv2 {{
+    role_arn = aws_iam_role.rule.arn
+    put_item {{
+      table_name = aws_dynamodb_table.hot.name
+    }}
+  }}
+
+  sns {{
+    target_arn = aws_sns_topic.hot.arn
+    role_arn   = aws_iam_role.rule.arn
   }}
 
   error_action {{
@@ -154,6 +184,30 @@ async fn rule_test_and_audit_read_created_objects_from_the_state() {
     let body = obj.body.collect().await.unwrap().into_bytes();
     let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(doc, serde_json::json!({"temp": 35, "device": "press-9"}));
+    let item = dynamodb()
+        .await
+        .get_item()
+        .table_name(&bucket)
+        .key(
+            "device",
+            aws_sdk_dynamodb::types::AttributeValue::S("press-9".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    let item = item.item().expect("the DynamoDBv2 action put the item");
+    assert_eq!(
+        item["temp"],
+        aws_sdk_dynamodb::types::AttributeValue::N("35".into())
+    );
+    let sns_act = acts.iter().find(|a| a["type"] == "sns").unwrap();
+    assert!(
+        sns_act["performed"]
+            .as_str()
+            .unwrap()
+            .contains("message id"),
+        "{out}"
+    );
     let rp = acts.iter().find(|a| a["type"] == "republish").unwrap();
     assert!(rp["not_performed"].is_string(), "{out}");
 
