@@ -1,5 +1,6 @@
 //! The stack's values as far as they are known without calling AWS: every instance
-//! evaluated in dependency order; an instance in the state is its recorded attributes; one
+//! evaluated in dependency order; an instance in the state is its configuration over its
+//! recorded attributes (what the next apply makes of it); one
 //! not yet created is its configuration plus what AWS will compute — ARNs of the types
 //! whose ARN follows from their name, and for every other computed string a placeholder
 //! naming it (`⟨aws_iot_certificate.node["n1"].arn⟩`), so two references to one object
@@ -177,6 +178,25 @@ fn data_value(rtype: &str, config: &Value, region: &str) -> Value {
 
 /// Evaluates the stack's instances with the state's values where there are some.
 pub fn evaluate(stack: &Stack, state: Option<&State>) -> Values {
+    evaluate_only(stack, state, None)
+}
+
+/// Like [`evaluate`], for only the resources in `wanted` and what they refer to (the
+/// others are unknown): a rule check in a fleet stack does not evaluate the fleet.
+pub fn evaluate_only(
+    stack: &Stack,
+    state: Option<&State>,
+    wanted: Option<&[crate::address::ResourceId]>,
+) -> Values {
+    let needed: Option<std::collections::BTreeSet<crate::address::ResourceId>> = wanted.map(|w| {
+        w.iter()
+            .flat_map(|id| {
+                let mut d = stack.resource_dependencies(id);
+                d.push(id.clone());
+                d
+            })
+            .collect()
+    });
     let mut scope = stack.base_scope();
     let region = region_of(stack, &scope);
     let mut out = Values {
@@ -196,6 +216,10 @@ pub fn evaluate(stack: &Stack, state: Option<&State>) -> Values {
                 let Some(rc) = stack.resources.get(&id) else {
                     continue;
                 };
+                if needed.as_ref().is_some_and(|n| !n.contains(&id)) {
+                    stack.set_resource(&mut scope, &id, Value::Unknown);
+                    continue;
+                }
                 let exps = match stack.expand(rc, &mut scope) {
                     Ok(e) => e,
                     Err(_) => {
@@ -214,7 +238,19 @@ pub fn evaluate(stack: &Stack, state: Option<&State>) -> Values {
                         .unwrap_or(Value::Unknown);
                     let recorded = state.and_then(|s| s.get(&addr));
                     let (attrs, in_state) = match (&id.mode, recorded) {
-                        (Mode::Managed, Some(rs)) => (rs.attributes.clone(), true),
+                        // The configuration wins where it is known (a change not applied
+                        // yet); the state gives what AWS computed.
+                        (Mode::Managed, Some(rs)) => {
+                            let mut a = rs.attributes.clone();
+                            if let Json::Object(cfg) = config.to_json() {
+                                for (k, v) in cfg {
+                                    if !v.is_null() && !config_has_unknown(&config, &k) {
+                                        a.insert(k, v);
+                                    }
+                                }
+                            }
+                            (a, true)
+                        }
                         (Mode::Managed, None) => {
                             (planned(&id.rtype, &addr, &config, &region), false)
                         }

@@ -42,6 +42,9 @@ pub struct RuleTestArgs {
     /// The principal principal() returns (a certificate id)
     #[arg(long = "principal", value_name = "ID")]
     pub principal: Option<String>,
+    /// Perform the S3, DynamoDBv2 and SNS actions against the endpoint (as AWS IoT would)
+    #[arg(long = "perform")]
+    pub perform: bool,
     /// Machine-readable output: {"matched", "output", "actions"}
     #[arg(long = "json")]
     pub json: bool,
@@ -91,7 +94,8 @@ pub fn check_rules(stack: &Stack) -> Diagnostics {
     if rules.is_empty() {
         return diags;
     }
-    let vals = values::evaluate(stack, None);
+    let ids: Vec<_> = rules.iter().map(|rc| rc.id.clone()).collect();
+    let vals = values::evaluate_only(stack, None, Some(&ids));
     for rc in rules {
         for inst in vals
             .of_type("aws_iot_topic_rule")
@@ -336,7 +340,11 @@ async fn test(a: RuleTestArgs) -> anyhow::Result<i32> {
     // they are shown as placeholders.
     let be = open_backend(&a.dir, &a.state).await?;
     let state = be.read().await?;
-    let vals = values::evaluate(&stack, state.as_ref());
+    let vals = values::evaluate_only(
+        &stack,
+        state.as_ref(),
+        Some(std::slice::from_ref(&addr.resource)),
+    );
     let ts = now_ms();
     let r = evaluate_rule(&vals, &addr, |version| {
         let mut c = Context::new(version, &a.topic, &payload, ts);
@@ -345,6 +353,29 @@ async fn test(a: RuleTestArgs) -> anyhow::Result<i32> {
         c.traceid = Some(uuid::Uuid::new_v4().to_string());
         c
     })?;
+    let mut r = r;
+    if a.perform && r["matched"] == json!(true) {
+        let alias = stack.resources[&addr.resource].provider_config.clone();
+        let provider = super::run::configure_provider(&stack, alias.as_deref(), 1).await?;
+        if let Some(Json::Array(actions)) = r.get_mut("actions") {
+            for act in actions.iter_mut() {
+                let done =
+                    crate::provider::aws_iot_topic_rule::perform::perform(&provider, act).await;
+                let (k, v) = match done {
+                    Some(Ok(what)) => ("performed", what),
+                    Some(Err(e)) => ("failed", format!("{e:#}")),
+                    None => (
+                        "not_performed",
+                        "thingform performs s3, dynamodbv2 and sns actions".to_string(),
+                    ),
+                };
+                act[k] = json!(v);
+            }
+        }
+    }
+    let failed = r["actions"]
+        .as_array()
+        .is_some_and(|l| l.iter().any(|x| x.get("failed").is_some()));
     if a.json {
         let mut o = r.clone();
         if let Json::Object(m) = &mut o {
@@ -356,5 +387,5 @@ async fn test(a: RuleTestArgs) -> anyhow::Result<i32> {
     } else {
         print!("{}", human(&r));
     }
-    Ok(0)
+    Ok(if failed { 1 } else { 0 })
 }

@@ -175,8 +175,12 @@ pub async fn import(a: ImportArgs) -> anyhow::Result<i32> {
     .await
 }
 
-/// The configured cloud: the default provider configuration and every aliased one.
-async fn configure_cloud(stack: &Stack, parallelism: usize) -> anyhow::Result<Arc<dyn Cloud>> {
+/// The provider configuration `alias` (None: the default), configured.
+pub(super) async fn configure_provider(
+    stack: &Stack,
+    alias: Option<&str>,
+    parallelism: usize,
+) -> anyhow::Result<Provider> {
     let mut scope = stack.base_scope();
     // The provider may use locals; those that need resources are simply not available to it.
     for n in stack.order() {
@@ -186,27 +190,30 @@ async fn configure_cloud(stack: &Stack, parallelism: usize) -> anyhow::Result<Ar
             let _ = stack.eval_local(&mut scope, &m, &l);
         }
     }
-    let configure = async |alias: Option<&str>| {
-        let cfg = stack
-            .provider_config(&scope, alias)
-            .map_err(anyhow::Error::new)?;
-        let name = match alias {
-            Some(a) => format!("provider \"aws\" (alias {a:?})"),
-            None => "provider \"aws\"".to_string(),
-        };
-        if cfg.has_unknown() {
-            anyhow::bail!(
-                "the {name} configuration depends on values known only after apply; use variables"
-            );
-        }
-        let mut p = Provider::configure(&cfg.to_json()).await?;
-        p.read_concurrency = parallelism.max(1);
-        Ok::<_, anyhow::Error>(p)
+    let cfg = stack
+        .provider_config(&scope, alias)
+        .map_err(anyhow::Error::new)?;
+    let name = match alias {
+        Some(a) => format!("provider \"aws\" (alias {a:?})"),
+        None => "provider \"aws\"".to_string(),
     };
-    let default = Arc::new(configure(None).await?);
+    if cfg.has_unknown() {
+        anyhow::bail!(
+            "the {name} configuration depends on values known only after apply; use variables"
+        );
+    }
+    let mut p = Provider::configure(&cfg.to_json()).await?;
+    p.read_concurrency = parallelism.max(1);
+    Ok(p)
+}
+
+/// The configured cloud: the default provider configuration and every aliased one.
+async fn configure_cloud(stack: &Stack, parallelism: usize) -> anyhow::Result<Arc<dyn Cloud>> {
+    let default = Arc::new(configure_provider(stack, None, parallelism).await?);
     let mut aliases = vec![];
     for alias in stack.module.provider_aliases.keys() {
-        aliases.push((alias.clone(), Arc::new(configure(Some(alias)).await?)));
+        let p = configure_provider(stack, Some(alias), parallelism).await?;
+        aliases.push((alias.clone(), Arc::new(p)));
     }
     Ok(AwsCloud::with_aliases(default, aliases))
 }

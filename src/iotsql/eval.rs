@@ -95,7 +95,7 @@ pub fn eval(e: &Expr, env: &Env) -> Res {
             None => V::Undefined,
         },
         Expr::Unary(UnOp::Neg, x) => match eval(x, env)?.as_num() {
-            Some(V::Int(n)) => V::Int(-n),
+            Some(V::Int(n)) => n.checked_neg().map(V::Int).unwrap_or(V::Dec(-(n as f64))),
             Some(V::Dec(f)) => V::Dec(-f),
             _ => V::Undefined,
         },
@@ -254,9 +254,12 @@ fn arith(op: BinOp, l: &V, r: &V) -> V {
                 .map(V::Int)
                 .unwrap_or(V::Dec(x as f64 * y as f64)),
             BinOp::Div if y == 0 => V::Undefined,
-            BinOp::Div => V::Int(x / y),
+            BinOp::Div => x
+                .checked_div(y)
+                .map(V::Int)
+                .unwrap_or(V::Dec(x as f64 / y as f64)),
             BinOp::Mod if y == 0 => V::Undefined,
-            _ => V::Int(x % y),
+            _ => x.checked_rem(y).map(V::Int).unwrap_or(V::Int(0)),
         },
         (a, b) => {
             let (x, y) = (

@@ -189,7 +189,15 @@ pub fn call(name: &str, args: &[Expr], env: &Env) -> Res {
             V::Dec(f) if f.fract() == 0.0 => V::Int(f as i64),
             other => other,
         }),
-        "abs" => num1(&arg(0), |n| V::Int(n.abs()), |f| V::Dec(f.abs())),
+        "abs" => num1(
+            &arg(0),
+            |n| {
+                n.checked_abs()
+                    .map(V::Int)
+                    .unwrap_or(V::Dec((n as f64).abs()))
+            },
+            |f| V::Dec(f.abs()),
+        ),
         "round" => num1(&arg(0), V::Int, |f| V::Int(f.round() as i64)),
         "floor" => num1(&arg(0), V::Int, |f| V::Int(f.floor() as i64)),
         "ceil" => num1(&arg(0), V::Int, |f| V::Int(f.ceil() as i64)),
@@ -253,7 +261,8 @@ pub fn call(name: &str, args: &[Expr], env: &Env) -> Res {
             .map(|x| V::Str(x.trim_end().into()))
             .unwrap_or(V::Undefined),
         "lpad" | "rpad" => match (s(&arg(0)), int_of(&arg(1))) {
-            (Some(x), Some(n)) if n >= 0 => {
+            // AWS caps the padding; thingform refuses more than 1000 characters of it.
+            (Some(x), Some(n)) if (0..=1000).contains(&n) => {
                 let pad = " ".repeat(n as usize);
                 V::Str(if name == "lpad" {
                     format!("{pad}{x}")

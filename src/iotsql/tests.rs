@@ -503,3 +503,30 @@ fn templates_parse_with_the_expression_parser() {
     let t = Template::parse("${temp}-${nope}", v).unwrap();
     assert_eq!(t.render(&c).unwrap(), "21-");
 }
+
+#[test]
+fn odd_input_never_panics() {
+    for sql in [
+        "SELECT é FROM 'a'",
+        "SELECT * FROM 'ä/+/ö' WHERE \u{2003}x = 'ü'",
+        "SELECT `unterminated FROM 'a'",
+        "SELECT -9223372036854775808 % -1 AS m, abs(-9223372036854775808) AS a, -x AS n FROM 'a'",
+        "SELECT 99999999999999999999999 AS big, lpad('x', 99999999999) AS p FROM 'a'",
+        "SELECT '",
+        "",
+        "(((((((",
+        "SELECT {'a': } FROM 'a'",
+        "SELECT get(*, 0) FROM 'a'",
+    ] {
+        if let Ok(st) = Statement::parse(sql, Version::V2016_03_23) {
+            let c = ctx(Version::V2016_03_23, "ä/b/ö", &json!({"x": i64::MIN}));
+            let _ = st.evaluate(&c);
+        }
+        let _ = Template::parse(sql, Version::V2016_03_23);
+    }
+    assert_eq!(
+        value("lpad('x', 99999999999)", json!({})),
+        None,
+        "unbounded padding is Undefined"
+    );
+}

@@ -20,6 +20,7 @@ mod iot;
 mod iot_parity;
 mod modules;
 mod parity;
+mod rules;
 mod s3;
 mod sns;
 mod team;

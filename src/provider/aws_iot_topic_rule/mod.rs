@@ -6,6 +6,7 @@
 mod actions;
 pub mod check;
 mod fields;
+pub mod perform;
 
 use super::ResourceType;
 use super::attrs::{Attrs, block, blocks, bool_of, obj, req_name_or_id, req_str, str_of};
