@@ -29,11 +29,12 @@ mod tests {
                 "address", "build", "config", "diag", "graph", "provider", "state", "value",
             ],
         ),
+        ("view", &["address", "engine", "provider", "state", "value"]),
         (
             "cli",
             &[
                 "address", "backend", "build", "config", "diag", "engine", "fmt", "graph",
-                "provider", "state", "value",
+                "provider", "state", "value", "view",
             ],
         ),
     ];

@@ -16,5 +16,6 @@ pub mod graph;
 pub mod provider;
 pub mod state;
 pub mod value;
+pub mod view;
 
 mod layering;

@@ -8,6 +8,7 @@ pub mod args;
 pub mod fmt;
 pub mod render;
 pub mod run;
+pub mod show;
 pub mod state;
 pub mod ui;
 pub mod workspace;
@@ -29,6 +30,15 @@ pub fn run() -> i32 {
             return if e.use_stderr() { 1 } else { 0 };
         }
     };
+    if let Some(dir) = &cli.chdir
+        && let Err(e) = std::env::set_current_dir(dir)
+    {
+        eprintln!(
+            "Error: -chdir={}: {e}; give a directory that exists",
+            dir.display()
+        );
+        return 1;
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -58,6 +68,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Apply(a) => run::apply(a).await,
         Command::Destroy(a) => run::destroy(a).await,
         Command::Graph(a) => run::graph(a),
+        Command::Show(a) => show::show(a).await,
+        Command::Completions(a) => show::completions(a),
         Command::Output(a) => state::output(a).await,
         Command::State { command } => state::dispatch(command).await,
         Command::Import(a) => run::import(a).await,

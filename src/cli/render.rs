@@ -537,7 +537,7 @@ fn plan_changes(plan: &Plan) -> String {
 }
 
 /// Replaces sensitive attribute values with null; returns the sensitivity mask.
-fn redact(rtype: &str, v: &Json) -> (Json, Json) {
+pub(super) fn redact(rtype: &str, v: &Json) -> (Json, Json) {
     let schema = schema_of(rtype);
     let mut out = v.clone();
     let mut mask = serde_json::Map::new();

@@ -2,7 +2,7 @@
 //! graph and import.
 
 use super::args::{
-    ApplyArgs, DestroyArgs, GraphArgs, ImportArgs, PlanArgs, PlanFlags, ValidateArgs,
+    ApplyArgs, DestroyArgs, GraphArgs, GraphFormat, ImportArgs, PlanArgs, PlanFlags, ValidateArgs,
 };
 use super::ui::{confirm, interrupt_channel, print_warnings, ui_for};
 use super::{load_stack, locked, open_backend, render, workspace};
@@ -98,8 +98,12 @@ pub async fn destroy(a: DestroyArgs) -> anyhow::Result<i32> {
 }
 
 pub fn graph(a: GraphArgs) -> anyhow::Result<i32> {
-    let GraphArgs { vars, dir } = a;
+    let GraphArgs { vars, format, dir } = a;
     let stack = load_stack(&dir, &vars, &backend::workspace::current(&dir, None))?;
+    if format == GraphFormat::Svg {
+        print!("{}", super::show::stack_svg(&stack));
+        return Ok(0);
+    }
     let mut g: crate::graph::Dag<String> = crate::graph::Dag::new();
     for id in stack.module.resources.keys() {
         g.add_node(id.to_string());
