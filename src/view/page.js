@@ -158,6 +158,10 @@
       render();
     });
   }
+  $("fit").addEventListener("click", (e) => {
+    const fit = $("graph").classList.toggle("fit");
+    e.target.textContent = fit ? "actual size" : "fit to width";
+  });
   let timer = null;
   $("search").addEventListener("input", (e) => {
     clearTimeout(timer);

@@ -3,9 +3,11 @@
 //! and this binary does not link the AWS SDK. Every run points AWS at a loopback
 //! listener that counts connections, and fails if thingform made one.
 
+mod browser;
 mod harness;
 
 mod config;
 mod fmt;
 mod functions;
 mod locking;
+mod view;
