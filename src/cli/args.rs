@@ -74,7 +74,7 @@ pub struct PlanFlags {
     /// Machine-readable output
     #[arg(long = "json")]
     pub json: bool,
-    /// Accepted for Terraform compatibility (output is never colored)
+    /// No colour (also NO_COLOR=1; output is coloured only on a terminal)
     #[arg(long = "no-color")]
     pub no_color: bool,
     /// Accepted for Terraform compatibility (thingform never prompts for variables)
@@ -186,6 +186,9 @@ pub struct PlanArgs {
     /// Exit 0 with no changes, 2 with changes, 1 on error
     #[arg(long = "detailed-exitcode")]
     pub detailed_exitcode: bool,
+    /// One line per changed resource, then the counts
+    #[arg(long = "compact")]
+    pub compact: bool,
     #[arg(default_value = ".")]
     pub dir: PathBuf,
 }

@@ -23,7 +23,9 @@ pub use ui::print_error;
 
 /// Exit code and a rendered error, for `main`.
 pub fn run() -> i32 {
-    let cli = match args::parse(std::env::args().collect()) {
+    let argv: Vec<String> = std::env::args().collect();
+    ui::init(&argv);
+    let cli = match args::parse(argv) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();

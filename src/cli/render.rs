@@ -1,6 +1,9 @@
 //! Rendering of plans, progress and values in Terraform's visual language, and of
 //! plans as `terraform show -json`-shaped JSON.
 
+mod compact;
+pub use compact::plan_compact;
+
 use crate::engine::plan::{Action, OutputChange, Plan, ResourceChange};
 use crate::provider::{self, schema::Block};
 use crate::value::{Value, format_number};

@@ -53,6 +53,7 @@ pub async fn plan(a: PlanArgs) -> anyhow::Result<i32> {
         out,
         destroy,
         detailed_exitcode,
+        compact,
         dir,
     } = a;
     let stack = load_stack(&dir, &flags.vars, &workspace(&dir, &flags.state))?;
@@ -65,7 +66,11 @@ pub async fn plan(a: PlanArgs) -> anyhow::Result<i32> {
         let ui = ui_for(flags.json);
         let cloud = AwsCloud::shared(Arc::new(provider));
         let plan = engine::plan(&stack, prior, cloud.as_ref(), &opts, ui.as_ref()).await?;
-        print_plan(&plan, flags.json);
+        if compact && !flags.json {
+            print!("{}", super::ui::paint_plan(&render::plan_compact(&plan)));
+        } else {
+            print_plan(&plan, flags.json);
+        }
         if let Some(path) = &out {
             write_plan_file(path, &plan)?;
             if !flags.json {
@@ -208,7 +213,7 @@ fn print_plan(plan: &Plan, json: bool) {
     if json {
         println!("{}", render::plan_json(plan));
     } else {
-        print!("{}", render::plan_human(plan));
+        print!("{}", super::ui::paint_plan(&render::plan_human(plan)));
     }
 }
 
@@ -282,6 +287,7 @@ async fn run_apply(
 ) -> anyhow::Result<i32> {
     be.backup()?;
     let destroy = plan.destroy;
+    super::ui::start_apply(&plan);
     let report = engine::apply(
         plan,
         Some(stack),
@@ -297,6 +303,7 @@ async fn run_apply(
     for w in &report.warnings {
         eprintln!("Warning: {w}");
     }
+    super::ui::print_slowest();
     if !flags.json {
         for d in report.checks.iter().flat_map(|c| &c.diagnostics) {
             eprintln!("{d}");

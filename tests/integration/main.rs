@@ -20,3 +20,4 @@ mod parity;
 mod s3;
 mod sns;
 mod team;
+mod terminal;

@@ -305,3 +305,20 @@ fn the_html_view_stays_light_at_5000_instances() {
     b.wait_for("!document.getElementById('detail').hidden");
     assert!(text(&mut b, "#detail").contains("\"node-4999\""));
 }
+
+#[test]
+fn plan_compact_prints_one_line_per_changed_instance_and_the_counts() {
+    let s = mixed();
+    let out = s.ok(&["plan", "-refresh=false", "-compact"]);
+    assert!(
+        out.starts_with(
+            "  ~ aws_iot_thing.node[0]  (thing_type_name)\n  ~ aws_iot_thing.node[1]  (attributes, thing_type_name)\n  - aws_iot_thing.node[2]  (no longer in the configuration)\n-/+ aws_iot_thing_type.t  (name forces replacement)\n  + aws_sns_topic.alerts\n\nPlan: 2 to add, 2 to change, 2 to destroy. 2 output(s) change.\n"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains('\x1b'), "piped output is never coloured");
+    assert!(
+        !out.contains("aws_iot_certificate.c"),
+        "no-ops are not listed: {out}"
+    );
+}
