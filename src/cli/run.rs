@@ -63,7 +63,7 @@ pub async fn plan(a: PlanArgs) -> anyhow::Result<i32> {
         let mut provider = configure_provider(&stack).await?;
         provider.read_concurrency = flags.parallelism.max(1);
         let opts = plan_options(&flags, destroy)?;
-        let ui = ui_for(flags.json);
+        let ui = ui_for(flags.json || compact);
         let cloud = AwsCloud::shared(Arc::new(provider));
         let plan = engine::plan(&stack, prior, cloud.as_ref(), &opts, ui.as_ref()).await?;
         if compact && !flags.json {

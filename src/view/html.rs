@@ -140,7 +140,7 @@ pub fn page(m: &Model) -> String {
          <header><h1>{title}</h1><span class=\"gen\">thingform {}</span></header><main>\
          <section id=\"left\"><h2>Summary by type and action</h2>{}\
          <h2>Resource graph <small>(click a resource to list its instances)</small> \
-         <button id=\"fit\">actual size</button></h2><div id=\"graph\" class=\"fit\">{}</div>{}</section>\
+         <button id=\"fit\">fit to width</button></h2><div id=\"graph\">{}</div>{}</section>\
          <section id=\"right\"><h2>Instances <small id=\"shown\"></small></h2>{}<div id=\"list\"></div>\
          <div id=\"detail\" hidden></div></section></main>\
          <script type=\"application/json\" id=\"data\">{}</script><script>{JS}</script></body></html>\n",

@@ -43,10 +43,10 @@ pub fn svg(nodes: &[Node], edges: &[(usize, usize)]) -> String {
     if nodes.is_empty() {
         return r#"<svg xmlns="http://www.w3.org/2000/svg" width="300" height="40"><text x="10" y="25" font-family="sans-serif" font-size="14">(no resources)</text></svg>"#.to_string();
     }
-    // As layout-rs's own DOT builder does: the graph grows top-down, its boxes are
-    // created with the flipped orientation.
-    let mut vg = VisualGraph::new(Orientation::TopToBottom);
-    let dir = Orientation::LeftToRight;
+    // Ranks as columns (left to right), so a wide stack grows downwards and scrolls; as
+    // layout-rs's own DOT builder does, boxes are created with the flipped orientation.
+    let mut vg = VisualGraph::new(Orientation::LeftToRight);
+    let dir = Orientation::TopToBottom;
     let handles: Vec<_> = nodes
         .iter()
         .map(|n| {
@@ -98,7 +98,7 @@ pub fn svg(nodes: &[Node], edges: &[(usize, usize)]) -> String {
 
 /// The model's resource graph: one box per resource (module keys dropped), coloured by
 /// its most consequential action and labelled with its instance counts; an arrow from a
-/// resource to each resource that depends on it (what happens first is on top).
+/// resource to each resource that depends on it (what happens first is on the left).
 pub fn model_svg(m: &Model) -> String {
     let groups = m.groups();
     let index: std::collections::BTreeMap<&str, usize> =

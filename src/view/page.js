@@ -86,10 +86,10 @@
         s.append(el("span", "n", "(" + items.length + ": " + counts(items) + ")"));
         d.append(s);
         let made = false;
-        d.addEventListener("toggle", () => {
-          if (d.open && !made) { made = true; fill(d, items); }
-        });
+        const make = () => { if (d.open && !made) { made = true; fill(d, items); } };
+        d.addEventListener("toggle", make);
         d.open = few || items.length <= 20 || focus !== null;
+        make(); // the toggle event comes later; open groups get their rows now
         parent.append(d);
       }
     }
@@ -168,4 +168,15 @@
     timer = setTimeout(() => { query = e.target.value.trim().toLowerCase(); render(); }, 120);
   });
   render();
+  // page.html#show=ADDRESS opens that instance's diff (a link a reviewer can share).
+  const m = /^#show=(.+)$/.exec(location.hash);
+  if (m) {
+    const addr = decodeURIComponent(m[1]);
+    const r = [...document.querySelectorAll("#list .inst")].find((e) => e.dataset.addr === addr);
+    const it = ITEMS.find((x) => x[0] === addr);
+    if (it) {
+      if (r) show(it, r);
+      else { $("search").value = addr; query = addr.toLowerCase(); render(); const r2 = document.querySelector("#list .inst"); if (r2) show(it, r2); }
+    }
+  }
 })();
