@@ -31,9 +31,11 @@ import html, re, sys
 text = open(sys.argv[1], encoding="utf-8", errors="replace").read().replace("\r", "")
 lines = text.split("\n")
 # The plan is long: show its end, the build step, some progress and the summary.
-keep = [l for l in lines if "==> Build" in l or "Plan:" in l]
-start = next(i for i, l in enumerate(lines) if "==> Build" in l)
-body = lines[start - 14:start + 3] + ["   ..."] + lines[-24:]
+find = lambda pat: next(i for i, l in enumerate(lines) if pat in l)
+start, built = find("==> Build"), find("==> Built")
+slow, done = find("Slowest operations"), find("Apply complete!")
+body = (lines[start - 12:start + 3] + ["   ..."] + lines[built - 2:built + 3] + ["   ..."]
+        + lines[slow - 4:done + 1])
 colors = {"1": "font-weight:bold", "2": "color:#8b949e", "31": "color:#ff7b72", "32": "color:#3fb950",
           "33": "color:#d29922", "35": "color:#d2a8ff", "36": "color:#39c5cf"}
 def conv(line):
@@ -53,7 +55,7 @@ page = ('<html><body style="margin:0;background:#0d1117"><pre style="margin:0;pa
         + "\n".join(conv(l) for l in body) + "</pre></body></html>")
 open(sys.argv[2], "w").write(page)
 PY
-shot "file://$WORK/terminal.html" docs/terminal.png 1100,860
+shot "file://$WORK/terminal.html" docs/terminal.png 1100,650
 
 # 2. a plan that changes the fleet: one node retired, one added, thresholds changed.
 cat > "$WORK/change.tfvars" <<'TFV'
