@@ -115,6 +115,24 @@ fn show_prints_the_state_and_a_saved_plan_and_never_a_sensitive_value() {
     assert_eq!(j["resource_changes"].as_array().unwrap().len(), 6);
     no_secret("show -json PLAN", &j.to_string());
 
+    // Drift recorded in a plan colours a no-op instance as drift in the HTML view.
+    let mut saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path().join("p.tfplan")).unwrap()).unwrap();
+    saved["drift"] =
+        json!([{"address": "aws_iot_certificate.c", "attributes": ["active"], "deleted": false}]);
+    std::fs::write(s.path().join("drift.tfplan"), saved.to_string()).unwrap();
+    let out = s.run_args(&[
+        "show".into(),
+        "-html".into(),
+        s.path().join("drift.tfplan").display().to_string(),
+    ]);
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        html.contains("<tr id=\"totals\"><td>all</td><td data-kind=\"create\">1</td><td data-kind=\"update\">2</td><td data-kind=\"replace\">1</td><td data-kind=\"delete\">1</td><td data-kind=\"drift\">1</td><td data-kind=\"no-op\">0</td>"),
+        "{html}"
+    );
+    assert!(html.contains("changed outside thingform: active"));
+
     let bad = s.path().join("main.tf").display().to_string();
     let out = s.run_args(&["show".into(), bad]);
     assert_eq!(out.status.code(), Some(1));
