@@ -2,7 +2,8 @@
 # Runs every test: unit tests, the offline tests (tests/offline: the binary with no
 # emulator, failing if it contacts AWS), the integration tests against a moto server this
 # script installs (pinned, in a venv under ~/.cache/thingform) and starts on 127.0.0.1
-# (tests/integration; cargo-lambda is installed too, and its tests fail without it), then the
+# (tests/integration; cargo-lambda is installed too, and its tests fail without it; Debian's
+# chromium too, if missing, for the HTML view's browser tests), then the
 # LocalStack lane (S3, SNS, IAM, CloudWatch, Logs and stacks/campus-lite against
 # LocalStack Community, offline and without Docker) where a Python >= 3.13 exists.
 set -euo pipefail
@@ -14,6 +15,21 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$THINGFORM_CACHE/target}"
 export THINGFORM_RUN_DIR="$(mktemp -d)"
 trap 'scripts/emulator.sh stop >/dev/null 2>&1 || true; scripts/localstack.sh stop >/dev/null 2>&1 || true; rm -rf "$THINGFORM_RUN_DIR"' EXIT
 scripts/emulator.sh install
+# Headless Chromium for the HTML view's browser tests (tests/offline/view.rs): Debian's
+# package, installed only when missing. Once it is there, the tests must find it.
+if ! command -v chromium >/dev/null 2>&1 && [[ -z "${THINGFORM_CHROMIUM:-}" ]]; then
+  SUDO=""
+  if [[ "$(id -u)" != "0" ]] && command -v sudo >/dev/null 2>&1; then SUDO="sudo -n"; fi
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "== installing chromium (apt-get) for the browser tests" >&2
+    { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium; } >&2 || true
+  fi
+fi
+if command -v chromium >/dev/null 2>&1 || [[ -n "${THINGFORM_CHROMIUM:-}" ]]; then
+  export THINGFORM_REQUIRE_BROWSER=1
+else
+  echo "!!!!!!!! chromium could not be installed: the browser tests of the HTML view will be SKIPPED !!!!!!!!" >&2
+fi
 # cargo-lambda (with zig) for the Rust Lambda builds.
 PATH="$(scripts/cargo-lambda.sh):$PATH"
 export PATH

@@ -30,6 +30,7 @@ mod tests {
                 "address", "build", "config", "diag", "graph", "provider", "state", "value",
             ],
         ),
+        ("view", &["address", "engine", "provider", "state", "value"]),
         (
             "audit",
             &[
@@ -40,7 +41,7 @@ mod tests {
             "cli",
             &[
                 "address", "audit", "backend", "build", "config", "diag", "engine", "fmt", "graph",
-                "iotsql", "provider", "state", "value",
+                "iotsql", "provider", "state", "value", "view",
             ],
         ),
     ];

@@ -18,5 +18,6 @@ pub mod iotsql;
 pub mod provider;
 pub mod state;
 pub mod value;
+pub mod view;
 
 mod layering;

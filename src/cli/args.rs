@@ -12,6 +12,9 @@ use std::path::PathBuf;
     about = "Plan, apply and destroy AWS IoT pipelines declared in Terraform-compatible HCL"
 )]
 pub struct Cli {
+    /// Switch to DIR before running the command (as Terraform's -chdir=DIR)
+    #[arg(long = "chdir", value_name = "DIR")]
+    pub chdir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -71,7 +74,7 @@ pub struct PlanFlags {
     /// Machine-readable output
     #[arg(long = "json")]
     pub json: bool,
-    /// Accepted for Terraform compatibility (output is never colored)
+    /// No colour (also NO_COLOR=1; output is coloured only on a terminal)
     #[arg(long = "no-color")]
     pub no_color: bool,
     /// Accepted for Terraform compatibility (thingform never prompts for variables)
@@ -94,8 +97,12 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Destroy everything the stack manages, in reverse dependency order
     Destroy(DestroyArgs),
-    /// Print the resource dependency graph as Graphviz DOT
+    /// Print the resource dependency graph (Graphviz DOT, or an SVG picture)
     Graph(GraphArgs),
+    /// Show the state or a saved plan: for people, -json for programs, -html as a web page
+    Show(ShowArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(CompletionsArgs),
     /// Print output values from the state
     Output(OutputArgs),
     /// Inspect the state
@@ -186,6 +193,9 @@ pub struct PlanArgs {
     /// Exit 0 with no changes, 2 with changes, 1 on error
     #[arg(long = "detailed-exitcode")]
     pub detailed_exitcode: bool,
+    /// One line per changed resource, then the counts
+    #[arg(long = "compact")]
+    pub compact: bool,
     #[arg(default_value = ".")]
     pub dir: PathBuf,
 }
@@ -219,8 +229,41 @@ pub struct DestroyArgs {
 pub struct GraphArgs {
     #[command(flatten)]
     pub vars: VarFlags,
+    /// dot (Graphviz text) or svg (a picture, laid out by thingform itself)
+    #[arg(long = "format", value_enum, default_value = "dot")]
+    pub format: GraphFormat,
     #[arg(default_value = ".")]
     pub dir: PathBuf,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphFormat {
+    Dot,
+    Svg,
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub state: StateFlags,
+    /// Machine-readable output (the shape of `terraform show -json`)
+    #[arg(long = "json", conflicts_with = "html")]
+    pub json: bool,
+    /// One self-contained HTML page: graph, summary, filters, diffs (redirect to a file)
+    #[arg(long = "html")]
+    pub html: bool,
+    #[arg(long = "no-color")]
+    pub no_color: bool,
+    /// The stack whose state is shown when no FILE is given
+    #[arg(long = "dir", default_value = ".")]
+    pub dir: PathBuf,
+    /// A plan file (from plan -out) or a state file; the stack's state when omitted
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Args, Debug)]

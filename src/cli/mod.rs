@@ -10,6 +10,7 @@ pub mod fmt;
 pub mod render;
 pub mod rule;
 pub mod run;
+pub mod show;
 pub mod state;
 pub mod ui;
 pub mod workspace;
@@ -24,13 +25,24 @@ pub use ui::print_error;
 
 /// Exit code and a rendered error, for `main`.
 pub fn run() -> i32 {
-    let cli = match args::parse(std::env::args().collect()) {
+    let argv: Vec<String> = std::env::args().collect();
+    ui::init(&argv);
+    let cli = match args::parse(argv) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() { 1 } else { 0 };
         }
     };
+    if let Some(dir) = &cli.chdir
+        && let Err(e) = std::env::set_current_dir(dir)
+    {
+        eprintln!(
+            "Error: -chdir={}: {e}; give a directory that exists",
+            dir.display()
+        );
+        return 1;
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -60,6 +72,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Apply(a) => run::apply(a).await,
         Command::Destroy(a) => run::destroy(a).await,
         Command::Graph(a) => run::graph(a),
+        Command::Show(a) => show::show(a).await,
+        Command::Completions(a) => show::completions(a),
         Command::Output(a) => state::output(a).await,
         Command::State { command } => state::dispatch(command).await,
         Command::Import(a) => run::import(a).await,

@@ -1,6 +1,9 @@
 //! Rendering of plans, progress and values in Terraform's visual language, and of
 //! plans as `terraform show -json`-shaped JSON.
 
+mod compact;
+pub use compact::plan_compact;
+
 use crate::engine::plan::{Action, OutputChange, Plan, ResourceChange};
 use crate::provider::{self, schema::Block};
 use crate::value::{Value, format_number};
@@ -548,7 +551,7 @@ fn plan_changes(plan: &Plan) -> String {
 }
 
 /// Replaces sensitive attribute values with null; returns the sensitivity mask.
-fn redact(rtype: &str, v: &Json) -> (Json, Json) {
+pub(super) fn redact(rtype: &str, v: &Json) -> (Json, Json) {
     let schema = schema_of(rtype);
     let mut out = v.clone();
     let mut mask = serde_json::Map::new();

@@ -2,7 +2,7 @@
 //! graph and import.
 
 use super::args::{
-    ApplyArgs, DestroyArgs, GraphArgs, ImportArgs, PlanArgs, PlanFlags, ValidateArgs,
+    ApplyArgs, DestroyArgs, GraphArgs, GraphFormat, ImportArgs, PlanArgs, PlanFlags, ValidateArgs,
 };
 use super::ui::{confirm, interrupt_channel, print_warnings, ui_for};
 use super::{load_stack, locked, open_backend, render, workspace};
@@ -59,6 +59,7 @@ pub async fn plan(a: PlanArgs) -> anyhow::Result<i32> {
         out,
         destroy,
         detailed_exitcode,
+        compact,
         dir,
     } = a;
     let stack = load_stack(&dir, &flags.vars, &workspace(&dir, &flags.state))?;
@@ -67,10 +68,14 @@ pub async fn plan(a: PlanArgs) -> anyhow::Result<i32> {
         let prior = be.read().await?.unwrap_or_default();
         let cloud = configure_cloud(&stack, flags.parallelism).await?;
         let opts = plan_options(&flags, destroy, &stack)?;
-        let ui = ui_for(flags.json);
+        let ui = ui_for(flags.json || compact);
         let findings = crate::audit::audit(&stack, Some(&prior));
         let plan = engine::plan(&stack, prior, cloud.as_ref(), &opts, ui.as_ref()).await?;
-        print_plan(&plan, flags.json);
+        if compact && !flags.json {
+            print!("{}", super::ui::paint_plan(&render::plan_compact(&plan)));
+        } else {
+            print_plan(&plan, flags.json);
+        }
         super::audit::print_plan_warnings(&findings);
         if let Some(path) = &out {
             write_plan_file(path, &plan).await?;
@@ -104,8 +109,12 @@ pub async fn destroy(a: DestroyArgs) -> anyhow::Result<i32> {
 }
 
 pub fn graph(a: GraphArgs) -> anyhow::Result<i32> {
-    let GraphArgs { vars, dir } = a;
+    let GraphArgs { vars, format, dir } = a;
     let stack = load_stack(&dir, &vars, &backend::workspace::current(&dir, None))?;
+    if format == GraphFormat::Svg {
+        print!("{}", super::show::stack_svg(&stack));
+        return Ok(0);
+    }
     let mut g: crate::graph::Dag<String> = crate::graph::Dag::new();
     for id in stack.resources.keys() {
         g.add_node(id.to_string());
@@ -266,7 +275,7 @@ fn print_plan(plan: &Plan, json: bool) {
     if json {
         println!("{}", render::plan_json(plan));
     } else {
-        print!("{}", render::plan_human(plan));
+        print!("{}", super::ui::paint_plan(&render::plan_human(plan)));
     }
 }
 
@@ -338,6 +347,7 @@ async fn run_apply(
 ) -> anyhow::Result<i32> {
     be.backup()?;
     let destroy = plan.destroy;
+    super::ui::start_apply(&plan);
     let report = engine::apply(
         plan,
         Some(stack),
@@ -353,6 +363,7 @@ async fn run_apply(
     for w in &report.warnings {
         eprintln!("Warning: {w}");
     }
+    super::ui::print_slowest();
     if !flags.json {
         for d in report.checks.iter().flat_map(|c| &c.diagnostics) {
             eprintln!("{d}");

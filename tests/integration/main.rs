@@ -24,3 +24,4 @@ mod rules;
 mod s3;
 mod sns;
 mod team;
+mod terminal;

@@ -3,6 +3,7 @@
 //! and this binary does not link the AWS SDK. Every run points AWS at a loopback
 //! listener that counts connections, and fails if thingform made one.
 
+mod browser;
 mod harness;
 
 mod audit;
@@ -11,3 +12,4 @@ mod fmt;
 mod functions;
 mod locking;
 mod rules;
+mod view;
