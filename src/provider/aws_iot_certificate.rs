@@ -323,11 +323,15 @@ impl ResourceType for IotCertificate {
                 .await
                 .map_err(|e| aws_error("DetachThingPrincipal", e))?;
         }
-        gone(
-            Service::Iot,
-            "DeleteCertificate",
-            p.iot().delete_certificate().certificate_id(id).send().await,
-        )
+        // Detaches take effect asynchronously: AWS keeps refusing for a moment.
+        super::retry::while_attached(p, "DeleteCertificate", || async {
+            gone(
+                Service::Iot,
+                "DeleteCertificate",
+                p.iot().delete_certificate().certificate_id(id).send().await,
+            )
+        })
+        .await
     }
 }
 

@@ -441,7 +441,8 @@ impl ResourceType for LambdaFunction {
             .into_iter()
             .collect();
         iam_propagation(p, "CreateFunction", || async {
-            p.lambda()
+            let req = p
+                .lambda()
                 .create_function()
                 .function_name(name)
                 .role(role)
@@ -459,9 +460,8 @@ impl ResourceType for LambdaFunction {
                 .set_layers(Some(string_list(planned, "layers")))
                 .set_logging_config(logging(planned))
                 .publish(bool_of(planned, "publish") == Some(true))
-                .set_tags((!tags.is_empty()).then(|| tags.clone()))
-                .send()
-                .await
+                .set_tags((!tags.is_empty()).then(|| tags.clone()));
+            super::super::attempts::adopt(p, "CreateFunction", req.send().await)
                 .map_err(|e| aws_error("CreateFunction", e))
         })
         .await?;
