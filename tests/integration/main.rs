@@ -3,6 +3,7 @@
 
 mod calls;
 mod harness;
+mod proxy;
 
 mod batch;
 mod campus;
@@ -12,6 +13,7 @@ mod compute;
 mod dynamodb;
 mod engine;
 mod examples;
+mod faults;
 mod fleet;
 mod iam_parity;
 mod iot;
