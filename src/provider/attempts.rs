@@ -18,16 +18,21 @@
 use aws_smithy_runtime::client::retries::{RetryPartition, TokenBucket};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    FinalizerInterceptorContextRef, InterceptorContext,
+};
 use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, Metadata};
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::retries::classifiers::{
+    ClassifyRetry, RetryAction, RetryClassifierPriority,
+};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::retry::RetryConfig;
 use std::cell::RefCell;
-use std::collections::BTreeSet;
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// The Terraform AWS provider's default `max_retries`.
@@ -49,12 +54,17 @@ pub fn retry_config(max_retries: Option<u64>) -> RetryConfig {
         .with_max_backoff(Duration::from_secs(20).max(backoff))
 }
 
-/// One retry partition for all clients, without the SDK's retry quota.
-pub fn retry_partition() -> RetryPartition {
-    static PARTITION: OnceLock<RetryPartition> = OnceLock::new();
-    PARTITION
-        .get_or_init(|| {
-            RetryPartition::custom("thingform")
+/// The retry partition of one service's clients, without the SDK's retry quota. Each
+/// service has its own, so the adaptive rate limiter slows down only the service that
+/// throttles (AWS's limits are per service).
+pub fn retry_partition(service: &'static str) -> RetryPartition {
+    static PARTITIONS: Mutex<BTreeMap<&'static str, RetryPartition>> = Mutex::new(BTreeMap::new());
+    PARTITIONS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(service)
+        .or_insert_with(|| {
+            RetryPartition::custom(format!("thingform-{service}"))
                 .token_bucket(TokenBucket::unlimited())
                 .build()
         })
@@ -133,6 +143,52 @@ where
             Ok(None)
         }
         Err(e) => Err(e),
+    }
+}
+
+/// Keeps the SDK from retrying an endpoint's "not implemented": an emulator answers an
+/// operation it lacks with HTTP 501, a bare HTML 500 page, or a message saying so (AWS
+/// itself always sends an error code). Such an answer is final, and the error says
+/// "not supported by this endpoint" at once instead of after 25 retries.
+#[derive(Debug, Default)]
+pub struct NotImplemented;
+
+impl ClassifyRetry for NotImplemented {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let Some(r) = ctx.response() else {
+            return RetryAction::NoActionIndicated;
+        };
+        let status = r.status().as_u16();
+        if status < 500 {
+            return RetryAction::NoActionIndicated;
+        }
+        let html = r
+            .headers()
+            .get("content-type")
+            .is_some_and(|c| c.contains("text/html"));
+        let body = r
+            .body()
+            .bytes()
+            .map(|b| String::from_utf8_lossy(b).to_lowercase())
+            .unwrap_or_default();
+        if status == 501
+            || (status == 500 && html)
+            || body.contains("not yet implemented")
+            || body.contains("notimplemented")
+            || body.contains("not implemented")
+        {
+            RetryAction::RetryForbidden
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "thingform::NotImplemented"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
     }
 }
 

@@ -11,9 +11,10 @@ use std::time::Duration;
 /// A service's config builder with thingform's retry partition and attempt log (see
 /// [`super::attempts`]).
 macro_rules! retrying {
-    ($b:expr) => {
-        $b.retry_partition(super::attempts::retry_partition())
+    ($service:literal, $b:expr) => {
+        $b.retry_partition(super::attempts::retry_partition($service))
             .interceptor(super::attempts::AttemptLog)
+            .retry_classifier(super::attempts::NotImplemented)
     };
 }
 
@@ -219,7 +220,7 @@ impl Provider {
 
     pub fn s3(&self) -> &aws_sdk_s3::Client {
         self.s3.get_or_init(|| {
-            let mut b = retrying!(aws_sdk_s3::config::Builder::from(&self.sdk))
+            let mut b = retrying!("s3", aws_sdk_s3::config::Builder::from(&self.sdk))
                 .force_path_style(self.path_style);
             if let Some(e) = self.endpoints.get("s3") {
                 b = b.endpoint_url(e);
@@ -230,7 +231,10 @@ impl Provider {
 
     pub fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
         self.dynamodb.get_or_init(|| {
-            let mut b = retrying!(aws_sdk_dynamodb::config::Builder::from(&self.sdk));
+            let mut b = retrying!(
+                "dynamodb",
+                aws_sdk_dynamodb::config::Builder::from(&self.sdk)
+            );
             if let Some(e) = self.endpoints.get("dynamodb") {
                 b = b.endpoint_url(e);
             }
@@ -240,7 +244,7 @@ impl Provider {
 
     pub fn sns(&self) -> &aws_sdk_sns::Client {
         self.sns.get_or_init(|| {
-            let mut b = retrying!(aws_sdk_sns::config::Builder::from(&self.sdk));
+            let mut b = retrying!("sns", aws_sdk_sns::config::Builder::from(&self.sdk));
             if let Some(e) = self.endpoints.get("sns") {
                 b = b.endpoint_url(e);
             }
@@ -250,7 +254,7 @@ impl Provider {
 
     pub fn iot(&self) -> &aws_sdk_iot::Client {
         self.iot.get_or_init(|| {
-            let mut b = retrying!(aws_sdk_iot::config::Builder::from(&self.sdk));
+            let mut b = retrying!("iot", aws_sdk_iot::config::Builder::from(&self.sdk));
             if let Some(e) = self.endpoints.get("iot") {
                 b = b.endpoint_url(e);
             }
@@ -263,7 +267,10 @@ impl Provider {
     pub async fn iotdata(&self) -> anyhow::Result<&aws_sdk_iotdataplane::Client> {
         self.iotdata
             .get_or_try_init(|| async {
-                let mut b = retrying!(aws_sdk_iotdataplane::config::Builder::from(&self.sdk));
+                let mut b = retrying!(
+                    "iotdataplane",
+                    aws_sdk_iotdataplane::config::Builder::from(&self.sdk)
+                );
                 match self
                     .endpoints
                     .get("iotdata")
@@ -292,7 +299,7 @@ impl Provider {
 
     pub fn lambda(&self) -> &aws_sdk_lambda::Client {
         self.lambda.get_or_init(|| {
-            let mut b = retrying!(aws_sdk_lambda::config::Builder::from(&self.sdk));
+            let mut b = retrying!("lambda", aws_sdk_lambda::config::Builder::from(&self.sdk));
             if let Some(e) = self.endpoints.get("lambda") {
                 b = b.endpoint_url(e);
             }
@@ -302,7 +309,7 @@ impl Provider {
 
     pub fn iam(&self) -> &aws_sdk_iam::Client {
         self.iam.get_or_init(|| {
-            let mut b = retrying!(aws_sdk_iam::config::Builder::from(&self.sdk));
+            let mut b = retrying!("iam", aws_sdk_iam::config::Builder::from(&self.sdk));
             if let Some(e) = self.endpoints.get("iam") {
                 b = b.endpoint_url(e);
             }
@@ -312,7 +319,10 @@ impl Provider {
 
     pub fn cloudwatch(&self) -> &aws_sdk_cloudwatch::Client {
         self.cloudwatch.get_or_init(|| {
-            let mut b = retrying!(aws_sdk_cloudwatch::config::Builder::from(&self.sdk));
+            let mut b = retrying!(
+                "cloudwatch",
+                aws_sdk_cloudwatch::config::Builder::from(&self.sdk)
+            );
             if let Some(e) = self.endpoints.get("cloudwatch") {
                 b = b.endpoint_url(e);
             }
@@ -322,7 +332,10 @@ impl Provider {
 
     pub fn logs(&self) -> &aws_sdk_cloudwatchlogs::Client {
         self.logs.get_or_init(|| {
-            let mut b = retrying!(aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk));
+            let mut b = retrying!(
+                "cloudwatchlogs",
+                aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk)
+            );
             if let Some(e) = self.endpoints.get("logs") {
                 b = b.endpoint_url(e);
             }
@@ -332,7 +345,7 @@ impl Provider {
 
     pub fn sts(&self) -> &aws_sdk_sts::Client {
         self.sts.get_or_init(|| {
-            let mut b = retrying!(aws_sdk_sts::config::Builder::from(&self.sdk));
+            let mut b = retrying!("sts", aws_sdk_sts::config::Builder::from(&self.sdk));
             if let Some(e) = self.endpoints.get("sts") {
                 b = b.endpoint_url(e);
             }

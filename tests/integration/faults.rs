@@ -384,7 +384,7 @@ async fn throttling_in_each_protocols_shape_is_retried() {
     let p = survives(
         "throttling",
         Faults {
-            throttle: 0.4,
+            throttle: 0.25,
             ..Faults::default()
         },
     )

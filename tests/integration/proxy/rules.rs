@@ -1,6 +1,8 @@
 //! AWS's own rules that moto skips: preconditions on deletes, asynchronous detaches,
 //! waits after deprecation and role creation, Lambda's one-update-at-a-time, and a short
-//! not-found window on reads right after a create. The proxy learns what it needs
+//! not-found window on reads right after a create (IAM roles, IoT Things and policies:
+//! the eventually consistent ones; Lambda and DynamoDB answer a new object at once, as
+//! Pending/CREATING). The proxy learns what it needs
 //! (attachments, deprecations, creation times) from the requests it relays; each refusal
 //! is the error code AWS answers with. AWS's delays are multiplied by `scale`.
 
@@ -274,34 +276,6 @@ impl Rules {
                     ),
                 ));
             }
-            "GetFunction" | "GetFunctionConfiguration" => {
-                let f = function_name(seg.get(2).map(String::as_str).unwrap_or(""));
-                if fresh("function", &f) {
-                    return Some((
-                        "read right after create (not found yet)",
-                        error(
-                            p,
-                            404,
-                            "ResourceNotFoundException",
-                            &format!("Function not found: {f}"),
-                        ),
-                    ));
-                }
-            }
-            "DescribeTable" => {
-                let t = req.json()["TableName"].as_str().unwrap_or("").to_string();
-                if fresh("table", &t) {
-                    return Some((
-                        "read right after create (not found yet)",
-                        error(
-                            p,
-                            400,
-                            "ResourceNotFoundException",
-                            &format!("Requested resource not found: Table: {t} not found"),
-                        ),
-                    ));
-                }
-            }
             _ => {}
         }
         None
@@ -409,7 +383,6 @@ impl Rules {
                     .unwrap_or_default();
                 st.lambda_busy
                     .insert(f.clone(), (now + self.scaled(LAMBDA_UPDATE), true));
-                st.created.insert(("function", f), now);
             }
             "UpdateFunctionCode" | "UpdateFunctionConfiguration" => {
                 let f = function_name(seg.get(2).map(String::as_str).unwrap_or(""));
@@ -441,11 +414,6 @@ impl Rules {
             "DeleteFunction" => {
                 let f = function_name(seg.get(2).map(String::as_str).unwrap_or(""));
                 st.lambda_busy.remove(&f);
-                st.created.remove(&("function", f));
-            }
-            "CreateTable" => {
-                let t = req.json()["TableName"].as_str().unwrap_or("").to_string();
-                st.created.insert(("table", t), now);
             }
             "PutObject" => {
                 let key = seg[1..].join("/");
