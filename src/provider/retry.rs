@@ -147,6 +147,42 @@ where
     }
 }
 
+/// Lambda runs one update of a function at a time: while one is in progress (right after
+/// a create or an earlier update), the next is refused with "ResourceConflictException:
+/// The operation cannot be performed at this time. An update is in progress for
+/// resource: ...". The Terraform provider retries it; so does [`while_updating`].
+pub fn is_update_in_progress(e: &anyhow::Error) -> bool {
+    let m = format!("{e:#}");
+    m.contains("ResourceConflictException")
+        && (m.contains("update is in progress") || m.contains("cannot be performed at this time"))
+}
+
+/// Retries `f` while Lambda says an update of the function is in progress, for
+/// `p.detach_budget` (the same patience as for detaches).
+pub async fn while_updating<T, F, Fut>(p: &Provider, what: &str, mut f: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(200);
+    loop {
+        match f().await {
+            Err(e) if is_update_in_progress(&e) && start.elapsed() + delay <= p.detach_budget => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(e) if is_update_in_progress(&e) => {
+                return Err(e.context(format!(
+                    "{what}: the function was still updating after {}s",
+                    start.elapsed().as_secs()
+                )));
+            }
+            r => return r,
+        }
+    }
+}
+
 /// Percent-decodes an IAM policy document (IAM returns them URL-encoded, form style).
 pub fn url_decode(s: &str) -> String {
     if serde_json::from_str::<serde_json::Value>(s).is_ok() {
@@ -267,6 +303,16 @@ mod tests {
         })
         .await;
         assert_eq!(calls, 1, "other errors fail at once");
+    }
+
+    #[test]
+    fn only_lambdas_update_conflicts_wait() {
+        assert!(is_update_in_progress(&anyhow::anyhow!(
+            "UpdateFunctionCode: ResourceConflictException: The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:eu-west-1:1:function:f"
+        )));
+        assert!(!is_update_in_progress(&anyhow::anyhow!(
+            "AddPermission: ResourceConflictException: The statement id (s) provided already exists"
+        )));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 const DETACH: Duration = Duration::from_secs(30); // DetachThingPrincipal takes effect
 const THING_TYPE: Duration = Duration::from_secs(300); // deprecated before delete
 const ROLE: Duration = Duration::from_secs(15); // a new role is assumable by Lambda
-const LAMBDA_UPDATE: Duration = Duration::from_secs(20); // a function update runs
+const LAMBDA_UPDATE: Duration = Duration::from_secs(6); // a function update runs
 const NOT_FOUND: Duration = Duration::from_secs(10); // a new object is readable
 
 pub struct Rules {
