@@ -177,14 +177,16 @@ impl ResourceType for IotCertificate {
         let active = bool_of(planned, "active").unwrap_or(false);
         let mut state = planned.clone();
         if let Some(csr) = str_of(planned, "csr") {
-            let out = p
+            let req = p
                 .iot()
                 .create_certificate_from_csr()
                 .certificate_signing_request(csr)
-                .set_as_active(active)
-                .send()
-                .await
-                .map_err(|e| aws_error("CreateCertificateFromCsr", e))?;
+                .set_as_active(active);
+            let out = without_orphans(p, "CreateCertificateFromCsr", req.send(), |o| {
+                o.certificate_id()
+            })
+            .await
+            .map_err(|e| aws_error("CreateCertificateFromCsr", e))?;
             state.insert("id".into(), json!(out.certificate_id()));
         } else if let Some(pem) = str_of(planned, "certificate_pem") {
             let id = match str_of(planned, "ca_pem") {
@@ -212,13 +214,12 @@ impl ResourceType for IotCertificate {
             };
             state.insert("id".into(), json!(id));
         } else {
-            let out = p
-                .iot()
-                .create_keys_and_certificate()
-                .set_as_active(active)
-                .send()
-                .await
-                .map_err(|e| aws_error("CreateKeysAndCertificate", e))?;
+            let req = p.iot().create_keys_and_certificate().set_as_active(active);
+            let out = without_orphans(p, "CreateKeysAndCertificate", req.send(), |o| {
+                o.certificate_id()
+            })
+            .await
+            .map_err(|e| aws_error("CreateKeysAndCertificate", e))?;
             state.insert("id".into(), json!(out.certificate_id()));
             state.insert(
                 "public_key".into(),
@@ -323,12 +324,128 @@ impl ResourceType for IotCertificate {
                 .await
                 .map_err(|e| aws_error("DetachThingPrincipal", e))?;
         }
-        gone(
-            Service::Iot,
-            "DeleteCertificate",
-            p.iot().delete_certificate().certificate_id(id).send().await,
-        )
+        // Detaches take effect asynchronously: AWS keeps refusing for a moment.
+        super::retry::while_attached(p, "DeleteCertificate", || async {
+            gone(
+                Service::Iot,
+                "DeleteCertificate",
+                p.iot().delete_certificate().certificate_id(id).send().await,
+            )
+        })
+        .await
     }
+}
+
+/// Certificates this process made and received (so never taken for an orphan), and a
+/// lock that lets the orphan search run only while no create is in flight.
+static MADE: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+static CREATING: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+/// Runs a certificate create. AWS makes a new certificate on every attempt and has no
+/// client token, so when an attempt lost its answer after taking effect (the SDK then
+/// retried it), the certificate that attempt made is an orphan whose private key is gone.
+/// It is found (made since this call started, not received by any create of this run,
+/// attached to nothing), deactivated and deleted, so nothing leaks.
+async fn without_orphans<T, E>(
+    p: &Provider,
+    op: &str,
+    call: impl std::future::Future<
+        Output = Result<
+            T,
+            aws_smithy_runtime_api::client::result::SdkError<
+                E,
+                aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+            >,
+        >,
+    >,
+    id: impl Fn(&T) -> Option<&str>,
+) -> Result<
+    T,
+    aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+> {
+    let start = std::time::SystemTime::now() - std::time::Duration::from_secs(2);
+    let out = {
+        let _in_flight = CREATING.read().await;
+        let out = call.await;
+        if let Some(i) = out.as_ref().ok().and_then(&id) {
+            MADE.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(i.to_string());
+        }
+        out
+    };
+    if super::attempts::answer_lost(op) {
+        let _alone = CREATING.write().await;
+        if let Err(e) = delete_orphans(p, start).await {
+            p.warn(format!(
+                "{op} lost an answer and the certificate it may have made could not be cleaned up: {e:#}"
+            ));
+        }
+    }
+    out
+}
+
+async fn delete_orphans(p: &Provider, since: std::time::SystemTime) -> anyhow::Result<()> {
+    let since = aws_smithy_types::DateTime::from(since);
+    let listed = p
+        .iot()
+        .list_certificates()
+        .ascending_order(false)
+        .page_size(250)
+        .send()
+        .await
+        .map_err(|e| aws_error("ListCertificates", e))?;
+    let orphans: Vec<String> = listed
+        .certificates()
+        .iter()
+        .filter(|c| c.creation_date().is_some_and(|d| d.secs() >= since.secs()))
+        .filter_map(|c| c.certificate_id().map(str::to_string))
+        .filter(|id| !MADE.lock().unwrap_or_else(|e| e.into_inner()).contains(id))
+        .collect();
+    for id in orphans {
+        let arn = listed
+            .certificates()
+            .iter()
+            .find(|c| c.certificate_id() == Some(id.as_str()))
+            .and_then(|c| c.certificate_arn())
+            .unwrap_or_default();
+        let things = p
+            .iot()
+            .list_principal_things()
+            .principal(arn)
+            .send()
+            .await
+            .map_err(|e| aws_error("ListPrincipalThings", e))?;
+        let policies = p
+            .iot()
+            .list_attached_policies()
+            .target(arn)
+            .send()
+            .await
+            .map_err(|e| aws_error("ListAttachedPolicies", e))?;
+        if !things.things().is_empty() || !policies.policies().is_empty() {
+            continue;
+        }
+        if deactivate(p, &id).await? {
+            gone(
+                Service::Iot,
+                "DeleteCertificate",
+                p.iot()
+                    .delete_certificate()
+                    .certificate_id(&id)
+                    .send()
+                    .await,
+            )?;
+        }
+        p.warn(format!(
+            "certificate {id} was made by an attempt whose answer was lost (its private key with it); deleted it"
+        ));
+    }
+    Ok(())
 }
 
 /// Sets a certificate INACTIVE. `false`: it no longer exists.

@@ -109,13 +109,13 @@ impl ResourceType for IotPolicy {
 
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
         let name = req_str(planned, "name")?;
-        p.iot()
+        let req = p
+            .iot()
             .create_policy()
             .policy_name(name)
             .policy_document(req_str(planned, "policy")?)
-            .set_tags(tag_list(p, planned)?)
-            .send()
-            .await
+            .set_tags(tag_list(p, planned)?);
+        super::attempts::adopt(p, "CreatePolicy", req.send().await)
             .map_err(|e| aws_error("CreatePolicy", e))?;
         super::created(
             self.read(p, planned).await,

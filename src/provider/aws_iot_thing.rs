@@ -157,18 +157,21 @@ impl ResourceType for IotThing {
 
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
         let name = req_str(planned, "name")?;
-        let out = p
-            .iot()
-            .create_thing()
-            .thing_name(name)
-            .set_thing_type_name(str_of(planned, "thing_type_name").map(str::to_string))
-            .attribute_payload(payload(planned))
-            .send()
-            .await
-            .map_err(|e| aws_error("CreateThing", e))?;
+        let out = super::attempts::adopt(
+            p,
+            "CreateThing",
+            p.iot()
+                .create_thing()
+                .thing_name(name)
+                .set_thing_type_name(str_of(planned, "thing_type_name").map(str::to_string))
+                .attribute_payload(payload(planned))
+                .send()
+                .await,
+        )
+        .map_err(|e| aws_error("CreateThing", e))?;
         // A new Thing is exactly what was asked for, at version 1, with its name as
         // default client id: no DescribeThing needed.
-        if let Some(arn) = out.thing_arn() {
+        if let Some(arn) = out.as_ref().and_then(|o| o.thing_arn()) {
             let attributes: std::collections::BTreeMap<String, String> =
                 string_map(planned, "attributes").into_iter().collect();
             let mut a = Attrs::new();
@@ -241,11 +244,15 @@ impl ResourceType for IotThing {
                 .await
                 .map_err(|e| aws_error("DetachThingPrincipal", e))?;
         }
-        gone(
-            Service::Iot,
-            "DeleteThing",
-            p.iot().delete_thing().thing_name(name).send().await,
-        )
+        // DetachThingPrincipal takes effect asynchronously: AWS keeps refusing for a moment.
+        super::retry::while_attached(p, "DeleteThing", || async {
+            gone(
+                Service::Iot,
+                "DeleteThing",
+                p.iot().delete_thing().thing_name(name).send().await,
+            )
+        })
+        .await
     }
 
     async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {

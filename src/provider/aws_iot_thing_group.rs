@@ -130,14 +130,14 @@ impl ResourceType for IotThingGroup {
 
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
         let name = req_str(planned, "name")?;
-        p.iot()
+        let req = p
+            .iot()
             .create_thing_group()
             .thing_group_name(name)
             .set_parent_group_name(str_of(planned, "parent_group_name").map(str::to_string))
             .thing_group_properties(properties(planned))
-            .set_tags(tag_list(p, planned)?)
-            .send()
-            .await
+            .set_tags(tag_list(p, planned)?);
+        super::attempts::adopt(p, "CreateThingGroup", req.send().await)
             .map_err(|e| aws_error("CreateThingGroup", e))?;
         super::created(
             self.read(p, planned).await,

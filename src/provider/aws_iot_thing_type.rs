@@ -129,8 +129,7 @@ impl ResourceType for IotThingType {
                     .build(),
             );
         }
-        req.send()
-            .await
+        super::attempts::adopt(p, "CreateThingType", req.send().await)
             .map_err(|e| aws_error("CreateThingType", e))?;
         if bool_of(planned, "deprecated") == Some(true) {
             set_deprecated(p, name, true)

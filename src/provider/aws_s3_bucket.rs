@@ -226,7 +226,7 @@ impl ResourceType for S3Bucket {
         if bool_of(planned, "object_lock_enabled") == Some(true) {
             req = req.object_lock_enabled_for_bucket(true);
         }
-        req.send().await.map_err(|e| match e.code() {
+        super::attempts::adopt(p, "CreateBucket", req.send().await).map_err(|e| match e.code() {
             Some("BucketAlreadyOwnedByYou") => anyhow::anyhow!(
                 "bucket {bucket:?} already exists in your account; import it with `thingform import ADDRESS {bucket}` instead of creating it"
             ),

@@ -8,6 +8,16 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+/// A service's config builder with thingform's retry partition and attempt log (see
+/// [`super::attempts`]).
+macro_rules! retrying {
+    ($service:literal, $b:expr) => {
+        $b.retry_partition(super::attempts::retry_partition($service))
+            .interceptor(super::attempts::AttemptLog)
+            .retry_classifier(super::attempts::NotImplemented)
+    };
+}
+
 /// The services whose endpoint the `endpoints {}` block can override.
 pub const SERVICES: &[&str] = &[
     "s3",
@@ -81,6 +91,11 @@ pub struct Provider {
     pub iam_retry_budget: Duration,
     /// How long to keep retrying DeleteThingType after deprecation (AWS wants 5 minutes).
     pub thing_type_delete_budget: Duration,
+    /// How long to retry a delete AWS refuses because a detach has not taken effect yet
+    /// (DetachThingPrincipal is asynchronous).
+    pub detach_budget: Duration,
+    /// How long a create re-reads an object that its first read did not find yet.
+    pub read_after_create_budget: Duration,
 }
 
 tokio::task_local! {
@@ -92,13 +107,12 @@ tokio::task_local! {
 /// travel with the answer they belong to (as Terraform's provider responses carry their
 /// diagnostics), never through state shared between calls.
 pub async fn collect_warnings<F: std::future::Future>(f: F) -> (F::Output, Vec<String>) {
-    WARNINGS
-        .scope(std::cell::RefCell::new(Vec::new()), async move {
-            let out = f.await;
-            let w = WARNINGS.with(|w| std::mem::take(&mut *w.borrow_mut()));
-            (out, w)
-        })
-        .await
+    let call = WARNINGS.scope(std::cell::RefCell::new(Vec::new()), async move {
+        let out = f.await;
+        let w = WARNINGS.with(|w| std::mem::take(&mut *w.borrow_mut()));
+        (out, w)
+    });
+    super::attempts::scope(call).await
 }
 
 impl Provider {
@@ -122,11 +136,9 @@ impl Provider {
                 "provider-block",
             ));
         }
-        if let Some(n) = cfg.get("max_retries").and_then(Json::as_u64) {
-            loader = loader.retry_config(
-                aws_config::retry::RetryConfig::standard().with_max_attempts(n as u32 + 1),
-            );
-        }
+        loader = loader.retry_config(super::attempts::retry_config(
+            cfg.get("max_retries").and_then(Json::as_u64),
+        ));
         let sdk = loader.load().await;
         let region = sdk.region().map(|r| r.to_string()).ok_or_else(|| {
             anyhow::anyhow!(
@@ -193,6 +205,8 @@ impl Provider {
             account: tokio::sync::OnceCell::new(),
             iam_retry_budget: env_secs("THINGFORM_IAM_RETRY_SECS", 120),
             thing_type_delete_budget: env_secs("THINGFORM_THING_TYPE_DELETE_SECS", 420),
+            detach_budget: env_secs("THINGFORM_DETACH_SECS", 120),
+            read_after_create_budget: env_secs("THINGFORM_READ_AFTER_CREATE_SECS", 20),
         })
     }
 
@@ -206,8 +220,8 @@ impl Provider {
 
     pub fn s3(&self) -> &aws_sdk_s3::Client {
         self.s3.get_or_init(|| {
-            let mut b =
-                aws_sdk_s3::config::Builder::from(&self.sdk).force_path_style(self.path_style);
+            let mut b = retrying!("s3", aws_sdk_s3::config::Builder::from(&self.sdk))
+                .force_path_style(self.path_style);
             if let Some(e) = self.endpoints.get("s3") {
                 b = b.endpoint_url(e);
             }
@@ -217,7 +231,10 @@ impl Provider {
 
     pub fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
         self.dynamodb.get_or_init(|| {
-            let mut b = aws_sdk_dynamodb::config::Builder::from(&self.sdk);
+            let mut b = retrying!(
+                "dynamodb",
+                aws_sdk_dynamodb::config::Builder::from(&self.sdk)
+            );
             if let Some(e) = self.endpoints.get("dynamodb") {
                 b = b.endpoint_url(e);
             }
@@ -227,7 +244,7 @@ impl Provider {
 
     pub fn sns(&self) -> &aws_sdk_sns::Client {
         self.sns.get_or_init(|| {
-            let mut b = aws_sdk_sns::config::Builder::from(&self.sdk);
+            let mut b = retrying!("sns", aws_sdk_sns::config::Builder::from(&self.sdk));
             if let Some(e) = self.endpoints.get("sns") {
                 b = b.endpoint_url(e);
             }
@@ -237,7 +254,7 @@ impl Provider {
 
     pub fn iot(&self) -> &aws_sdk_iot::Client {
         self.iot.get_or_init(|| {
-            let mut b = aws_sdk_iot::config::Builder::from(&self.sdk);
+            let mut b = retrying!("iot", aws_sdk_iot::config::Builder::from(&self.sdk));
             if let Some(e) = self.endpoints.get("iot") {
                 b = b.endpoint_url(e);
             }
@@ -250,7 +267,10 @@ impl Provider {
     pub async fn iotdata(&self) -> anyhow::Result<&aws_sdk_iotdataplane::Client> {
         self.iotdata
             .get_or_try_init(|| async {
-                let mut b = aws_sdk_iotdataplane::config::Builder::from(&self.sdk);
+                let mut b = retrying!(
+                    "iotdataplane",
+                    aws_sdk_iotdataplane::config::Builder::from(&self.sdk)
+                );
                 match self
                     .endpoints
                     .get("iotdata")
@@ -279,7 +299,7 @@ impl Provider {
 
     pub fn lambda(&self) -> &aws_sdk_lambda::Client {
         self.lambda.get_or_init(|| {
-            let mut b = aws_sdk_lambda::config::Builder::from(&self.sdk);
+            let mut b = retrying!("lambda", aws_sdk_lambda::config::Builder::from(&self.sdk));
             if let Some(e) = self.endpoints.get("lambda") {
                 b = b.endpoint_url(e);
             }
@@ -289,7 +309,7 @@ impl Provider {
 
     pub fn iam(&self) -> &aws_sdk_iam::Client {
         self.iam.get_or_init(|| {
-            let mut b = aws_sdk_iam::config::Builder::from(&self.sdk);
+            let mut b = retrying!("iam", aws_sdk_iam::config::Builder::from(&self.sdk));
             if let Some(e) = self.endpoints.get("iam") {
                 b = b.endpoint_url(e);
             }
@@ -299,7 +319,10 @@ impl Provider {
 
     pub fn cloudwatch(&self) -> &aws_sdk_cloudwatch::Client {
         self.cloudwatch.get_or_init(|| {
-            let mut b = aws_sdk_cloudwatch::config::Builder::from(&self.sdk);
+            let mut b = retrying!(
+                "cloudwatch",
+                aws_sdk_cloudwatch::config::Builder::from(&self.sdk)
+            );
             if let Some(e) = self.endpoints.get("cloudwatch") {
                 b = b.endpoint_url(e);
             }
@@ -309,7 +332,10 @@ impl Provider {
 
     pub fn logs(&self) -> &aws_sdk_cloudwatchlogs::Client {
         self.logs.get_or_init(|| {
-            let mut b = aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk);
+            let mut b = retrying!(
+                "cloudwatchlogs",
+                aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk)
+            );
             if let Some(e) = self.endpoints.get("logs") {
                 b = b.endpoint_url(e);
             }
@@ -319,7 +345,7 @@ impl Provider {
 
     pub fn sts(&self) -> &aws_sdk_sts::Client {
         self.sts.get_or_init(|| {
-            let mut b = aws_sdk_sts::config::Builder::from(&self.sdk);
+            let mut b = retrying!("sts", aws_sdk_sts::config::Builder::from(&self.sdk));
             if let Some(e) = self.endpoints.get("sts") {
                 b = b.endpoint_url(e);
             }

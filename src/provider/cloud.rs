@@ -158,9 +158,9 @@ impl Cloud for AwsCloud {
     }
     async fn create(&self, rtype: &str, planned: &Attrs) -> Reply<Attrs> {
         scoped(async {
-            self.resource_type(rtype)?
-                .create(&self.provider, planned)
-                .await
+            let t = self.resource_type(rtype)?;
+            let made = t.create(&self.provider, planned).await;
+            super::retry::read_after_create(&self.provider, t, made).await
         })
         .await
     }

@@ -3,6 +3,7 @@
 
 mod calls;
 mod harness;
+mod proxy;
 
 mod batch;
 mod campus;
@@ -14,6 +15,7 @@ mod dynamodb;
 mod encryption;
 mod engine;
 mod examples;
+mod faults;
 mod fleet;
 mod iam_parity;
 mod iot;

@@ -224,7 +224,8 @@ impl ResourceType for LogGroup {
             .tags_all(&string_map(planned, "tags"))
             .into_iter()
             .collect();
-        p.logs()
+        let req = p
+            .logs()
             .create_log_group()
             .log_group_name(&name)
             .set_kms_key_id(str_of(planned, "kms_key_id").map(str::to_string))
@@ -232,15 +233,15 @@ impl ResourceType for LogGroup {
                 str_of(planned, "log_group_class")
                     .map(aws_sdk_cloudwatchlogs::types::LogGroupClass::from),
             )
-            .set_tags((!tags.is_empty()).then_some(tags))
-            .send()
-            .await
-            .map_err(|e| match e.code() {
+            .set_tags((!tags.is_empty()).then_some(tags));
+        super::super::attempts::adopt(p, "CreateLogGroup", req.send().await).map_err(
+            |e| match e.code() {
                 Some("ResourceAlreadyExistsException") => anyhow::anyhow!(
                     "log group {name:?} already exists; import it or choose another name"
                 ),
                 _ => aws_error("CreateLogGroup", e),
-            })?;
+            },
+        )?;
         let mut state = planned.clone();
         state.insert("name".into(), json!(name));
         if let Some(days) = i64_of(planned, "retention_in_days")

@@ -425,7 +425,7 @@ impl ResourceType for DynamoDbTable {
         if !tags.is_empty() {
             req = req.set_tags(Some(tag_list(tags)?));
         }
-        let out = req.send().await.map_err(|e| match e.code() {
+        let out = super::attempts::adopt(p, "CreateTable", req.send().await).map_err(|e| match e.code() {
             Some("ResourceInUseException") => anyhow::anyhow!(
                 "table {name:?} already exists; import it with `thingform import ADDRESS {name}` or choose another name"
             ),
@@ -442,11 +442,22 @@ impl ResourceType for DynamoDbTable {
             set_pitr(p, name, true).await?;
         }
         if !blocks(planned, "replica").is_empty() {
-            let arn = out
-                .table_description()
-                .and_then(|t| t.table_arn())
-                .unwrap_or_default();
-            sync_replicas(p, name, arn, &Attrs::new(), planned).await?;
+            let arn = match out.as_ref().and_then(|o| o.table_description()) {
+                Some(t) => t.table_arn().unwrap_or_default().to_string(),
+                // Adopted after a lost answer: ask for the ARN.
+                None => p
+                    .dynamodb()
+                    .describe_table()
+                    .table_name(name)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("DescribeTable", e))?
+                    .table()
+                    .and_then(|t| t.table_arn())
+                    .unwrap_or_default()
+                    .to_string(),
+            };
+            sync_replicas(p, name, &arn, &Attrs::new(), planned).await?;
         }
         super::created(
             self.read(p, planned).await,

@@ -151,7 +151,8 @@ impl ResourceType for IamRole {
             Some(n) => n.to_string(),
             None => super::attrs::generated_name(str_of(planned, "name_prefix"), 20),
         };
-        p.iam()
+        let req = p
+            .iam()
             .create_role()
             .role_name(&name)
             .assume_role_policy_document(req_str(planned, "assume_role_policy")?)
@@ -159,15 +160,13 @@ impl ResourceType for IamRole {
             .set_path(str_of(planned, "path").map(str::to_string))
             .set_max_session_duration(i64_of(planned, "max_session_duration").map(|d| d as i32))
             .set_permissions_boundary(str_of(planned, "permissions_boundary").map(str::to_string))
-            .set_tags(iam_tags(p, planned)?)
-            .send()
-            .await
-            .map_err(|e| match e.code() {
-                Some("EntityAlreadyExists") => anyhow::anyhow!(
-                    "IAM role {name:?} already exists; import it or choose another name"
-                ),
-                _ => aws_error("CreateRole", e),
-            })?;
+            .set_tags(iam_tags(p, planned)?);
+        super::attempts::adopt(p, "CreateRole", req.send().await).map_err(|e| match e.code() {
+            Some("EntityAlreadyExists") => anyhow::anyhow!(
+                "IAM role {name:?} already exists; import it or choose another name"
+            ),
+            _ => aws_error("CreateRole", e),
+        })?;
         let mut prior = planned.clone();
         prior.insert("name".into(), json!(name));
         super::created(

@@ -169,26 +169,35 @@ impl ResourceType for IamPolicy {
             Some(n) => n.to_string(),
             None => generated_name(str_of(planned, "name_prefix"), 26),
         };
-        let out = p
+        let req = p
             .iam()
             .create_policy()
             .policy_name(&name)
             .policy_document(req_str(planned, "policy")?)
             .set_path(str_of(planned, "path").map(str::to_string))
             .set_description(str_of(planned, "description").map(str::to_string))
-            .set_tags(iam_tags(p, planned)?)
-            .send()
-            .await
-            .map_err(|e| match e.code() {
+            .set_tags(iam_tags(p, planned)?);
+        let out = super::super::attempts::adopt(p, "CreatePolicy", req.send().await).map_err(
+            |e| match e.code() {
                 Some("EntityAlreadyExists") => anyhow::anyhow!(
                     "IAM policy {name:?} already exists; import it or choose another name"
                 ),
                 _ => aws_error("CreatePolicy", e),
-            })?;
-        let arn = out
-            .policy()
-            .and_then(|p| p.arn())
-            .ok_or_else(|| anyhow::anyhow!("CreatePolicy returned no ARN for {name}"))?;
+            },
+        )?;
+        let arn = match out {
+            Some(out) => out
+                .policy()
+                .and_then(|p| p.arn())
+                .ok_or_else(|| anyhow::anyhow!("CreatePolicy returned no ARN for {name}"))?
+                .to_string(),
+            // Adopted after a lost answer: the ARN is the account's, path and name.
+            None => format!(
+                "arn:aws:iam::{}:policy{}{name}",
+                p.account_id().await?,
+                str_of(planned, "path").unwrap_or("/")
+            ),
+        };
         let mut known = planned.clone();
         known.insert("name".into(), json!(name));
         known.insert("arn".into(), json!(arn));

@@ -172,13 +172,13 @@ impl ResourceType for IotTopicRule {
         });
         // The rule's roles may have been created a moment ago: IAM propagation is retried.
         iam_propagation(p, "CreateTopicRule", || async {
-            p.iot()
+            let req = p
+                .iot()
                 .create_topic_rule()
                 .rule_name(name)
                 .topic_rule_payload(payload.clone())
-                .set_tags(tags.clone())
-                .send()
-                .await
+                .set_tags(tags.clone());
+            super::attempts::adopt(p, "CreateTopicRule", req.send().await)
                 .map_err(|e| aws_error("CreateTopicRule", e))
         })
         .await?;

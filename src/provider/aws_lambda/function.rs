@@ -441,7 +441,8 @@ impl ResourceType for LambdaFunction {
             .into_iter()
             .collect();
         iam_propagation(p, "CreateFunction", || async {
-            p.lambda()
+            let req = p
+                .lambda()
                 .create_function()
                 .function_name(name)
                 .role(role)
@@ -459,9 +460,8 @@ impl ResourceType for LambdaFunction {
                 .set_layers(Some(string_list(planned, "layers")))
                 .set_logging_config(logging(planned))
                 .publish(bool_of(planned, "publish") == Some(true))
-                .set_tags((!tags.is_empty()).then(|| tags.clone()))
-                .send()
-                .await
+                .set_tags((!tags.is_empty()).then(|| tags.clone()));
+            super::super::attempts::adopt(p, "CreateFunction", req.send().await)
                 .map_err(|e| aws_error("CreateFunction", e))
         })
         .await?;
@@ -498,22 +498,24 @@ impl ResourceType for LambdaFunction {
         .any(|k| changed(k));
         if config_changed {
             check_role_exists(p, req_str(planned, "role")?).await?;
-            iam_propagation(p, "UpdateFunctionConfiguration", || async {
-                p.lambda()
-                    .update_function_configuration()
-                    .function_name(name)
-                    .set_role(str_of(planned, "role").map(str::to_string))
-                    .set_handler(str_of(planned, "handler").map(str::to_string))
-                    .set_runtime(str_of(planned, "runtime").map(Runtime::from))
-                    .set_memory_size(i64_of(planned, "memory_size").map(|v| v as i32))
-                    .set_timeout(i64_of(planned, "timeout").map(|v| v as i32))
-                    .description(str_of(planned, "description").unwrap_or_default())
-                    .set_layers(Some(string_list(planned, "layers")))
-                    .environment(environment(planned))
-                    .set_logging_config(logging(planned))
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("UpdateFunctionConfiguration", e))
+            super::super::retry::while_updating(p, "UpdateFunctionConfiguration", || {
+                iam_propagation(p, "UpdateFunctionConfiguration", || async {
+                    p.lambda()
+                        .update_function_configuration()
+                        .function_name(name)
+                        .set_role(str_of(planned, "role").map(str::to_string))
+                        .set_handler(str_of(planned, "handler").map(str::to_string))
+                        .set_runtime(str_of(planned, "runtime").map(Runtime::from))
+                        .set_memory_size(i64_of(planned, "memory_size").map(|v| v as i32))
+                        .set_timeout(i64_of(planned, "timeout").map(|v| v as i32))
+                        .description(str_of(planned, "description").unwrap_or_default())
+                        .set_layers(Some(string_list(planned, "layers")))
+                        .environment(environment(planned))
+                        .set_logging_config(logging(planned))
+                        .send()
+                        .await
+                        .map_err(|e| aws_error("UpdateFunctionConfiguration", e))
+                })
             })
             .await?;
             wait_updated(p, name).await?;
@@ -521,17 +523,21 @@ impl ResourceType for LambdaFunction {
         let mut built = planned.clone();
         if code_changed {
             let zip = code_bytes(p, &mut built, handed)?;
-            p.lambda()
-                .update_function_code()
-                .function_name(name)
-                .set_zip_file(zip.map(Blob::new))
-                .set_s3_bucket(str_of(planned, "s3_bucket").map(str::to_string))
-                .set_s3_key(str_of(planned, "s3_key").map(str::to_string))
-                .set_architectures(architectures(planned))
-                .publish(bool_of(planned, "publish") == Some(true))
-                .send()
-                .await
-                .map_err(|e| aws_error("UpdateFunctionCode", e))?;
+            let zip = zip.map(Blob::new);
+            super::super::retry::while_updating(p, "UpdateFunctionCode", || async {
+                p.lambda()
+                    .update_function_code()
+                    .function_name(name)
+                    .set_zip_file(zip.clone())
+                    .set_s3_bucket(str_of(planned, "s3_bucket").map(str::to_string))
+                    .set_s3_key(str_of(planned, "s3_key").map(str::to_string))
+                    .set_architectures(architectures(planned))
+                    .publish(bool_of(planned, "publish") == Some(true))
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("UpdateFunctionCode", e))
+            })
+            .await?;
             wait_updated(p, name).await?;
         }
         if changed("tags") {

@@ -100,7 +100,8 @@ impl ResourceType for LambdaPermission {
             Some(s) => s.to_string(),
             None => super::super::attrs::generated_name(str_of(planned, "statement_id_prefix"), 16),
         };
-        p.lambda()
+        let req = p
+            .lambda()
             .add_permission()
             .function_name(f)
             .statement_id(&sid)
@@ -114,9 +115,8 @@ impl ResourceType for LambdaPermission {
             .set_function_url_auth_type(
                 str_of(planned, "function_url_auth_type")
                     .map(aws_sdk_lambda::types::FunctionUrlAuthType::from),
-            )
-            .send()
-            .await
+            );
+        super::super::attempts::adopt(p, "AddPermission", req.send().await)
             .map_err(|e| aws_error("AddPermission", e))?;
         let mut state = planned.clone();
         state.insert("statement_id".into(), json!(sid));
