@@ -99,7 +99,9 @@ impl Region {
         Region {
             schema: Schema {
                 id_attr: "name",
+                // `region` is the provider v6 argument; `name` its deprecated spelling.
                 block: Block::new()
+                    .attr(string("region").computed())
                     .attr(string("name").computed())
                     .attr(out("id"))
                     .attr(out("description"))
@@ -118,10 +120,14 @@ impl DataSourceType for Region {
         &self.schema
     }
     async fn read(&self, p: &Provider, cfg: &Attrs) -> anyhow::Result<Attrs> {
-        let name = str_of(cfg, "name").unwrap_or(&p.region).to_string();
+        let name = str_of(cfg, "region")
+            .or_else(|| str_of(cfg, "name"))
+            .unwrap_or(&p.region)
+            .to_string();
         let mut a = Attrs::new();
         a.insert("id".into(), json!(name));
         a.insert("name".into(), json!(name));
+        a.insert("region".into(), json!(name));
         a.insert("description".into(), json!(name));
         a.insert(
             "endpoint".into(),
