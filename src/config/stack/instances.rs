@@ -113,25 +113,10 @@ impl Stack {
         })?;
         // `count` / `each` are bound for this instance only (no copy of the scope: it
         // holds every instance evaluated so far).
-        let bound = exp.each.as_ref().map(|(k, v)| {
-            if rc.count.is_some() {
-                (
-                    "count",
-                    Value::Map([("index".to_string(), k.clone())].into()),
-                )
-            } else {
-                (
-                    "each",
-                    Value::Map(
-                        [
-                            ("key".to_string(), k.clone()),
-                            ("value".to_string(), v.clone()),
-                        ]
-                        .into(),
-                    ),
-                )
-            }
-        });
+        let bound = exp
+            .each
+            .as_ref()
+            .map(|(k, v)| binding(rc.count.is_some(), k, v));
         let mut diags = Diagnostics::default();
         let what = format!("{}", rc.id);
         let v = match bound {
@@ -296,5 +281,26 @@ pub(super) fn put_resource(scope: &mut Scope, id: &ResourceId, v: Value) {
                 m.insert(id.name.clone(), v);
             }
         }
+    }
+}
+
+/// The `count` (`counted`) or `each` object an instance's expressions see.
+pub(super) fn binding(counted: bool, k: &Value, v: &Value) -> (&'static str, Value) {
+    if counted {
+        (
+            "count",
+            Value::Map([("index".to_string(), k.clone())].into()),
+        )
+    } else {
+        (
+            "each",
+            Value::Map(
+                [
+                    ("key".to_string(), k.clone()),
+                    ("value".to_string(), v.clone()),
+                ]
+                .into(),
+            ),
+        )
     }
 }

@@ -37,23 +37,7 @@ impl ModInst {
     /// The `count` or `each` object the call's arguments see for this instance.
     pub(super) fn binding(&self) -> Option<(&'static str, Value)> {
         let (k, v) = self.each.as_ref()?;
-        Some(if self.call.count.is_some() {
-            (
-                "count",
-                Value::Map([("index".to_string(), k.clone())].into()),
-            )
-        } else {
-            (
-                "each",
-                Value::Map(
-                    [
-                        ("key".to_string(), k.clone()),
-                        ("value".to_string(), v.clone()),
-                    ]
-                    .into(),
-                ),
-            )
-        })
+        Some(super::instances::binding(self.call.count.is_some(), k, v))
     }
 }
 
