@@ -6,7 +6,7 @@ use crate::harness::*;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-fn campus_copy() -> tempfile::TempDir {
+pub(crate) fn campus_copy() -> tempfile::TempDir {
     // A copy of the stack beside a copy of the Lambda crate, so the test never writes
     // state into the repository and the relative crate path still resolves.
     let root = tempfile::tempdir().unwrap();

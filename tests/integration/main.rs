@@ -9,6 +9,7 @@ mod campus;
 mod campus_lite;
 mod checks;
 mod compute;
+mod crash;
 mod dynamodb;
 mod engine;
 mod examples;
