@@ -47,11 +47,12 @@ run() { # NAME TEST-FILTER
   for i in "${!pids[@]}"; do
     wait "${pids[$i]}" || failed=1
   done
-  cat "$WORK"/"$name".*.log | grep -E "^crash sweep|^  ok:|panicked|failed" || true
+  cat "$WORK"/"$name".*.log | grep -E "^crash sweep|^  ok:|^  FAILED:|panicked" || true
   local a d
   a="$(cat "$WORK"/"$name".*.log | grep -c "^  ok: apply" || true)"
   d="$(cat "$WORK"/"$name".*.log | grep -c "^  ok: destroy" || true)"
-  echo "== $name: $a stop points across apply and $d across destroy recovered with nothing duplicated or orphaned$([[ $failed == 1 ]] && echo ' -- FAILED, see above')"
+  f="$(cat "$WORK"/"$name".*.log | grep -c "^  FAILED:" || true)"
+  echo "== $name: $a stop points across apply and $d across destroy recovered with nothing duplicated or orphaned; $f did not"
   if [[ $failed == 1 ]]; then
     cat "$WORK"/"$name".*.log | tail -60
     return 1

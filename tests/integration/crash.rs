@@ -252,6 +252,23 @@ async fn inventory(endpoint: &str) -> BTreeMap<String, usize> {
     inv
 }
 
+/// What differs between two inventories ("kind name: want -> got"), if anything.
+fn diff(want: &BTreeMap<String, usize>, got: &BTreeMap<String, usize>) -> Option<String> {
+    let keys: std::collections::BTreeSet<&String> = want.keys().chain(got.keys()).collect();
+    let d: Vec<String> = keys
+        .into_iter()
+        .filter(|k| want.get(*k) != got.get(*k))
+        .map(|k| {
+            format!(
+                "{k}: {} -> {}",
+                want.get(k).copied().unwrap_or(0),
+                got.get(k).copied().unwrap_or(0)
+            )
+        })
+        .collect();
+    (!d.is_empty()).then(|| d.join(", "))
+}
+
 /// Which kill points a sweep tries: f, f+s, f+2s, ... (f = THINGFORM_CRASH_FIRST or 1,
 /// s = the stride variable or `default`) while the run still reaches call k.
 fn stride(var: &str, default: usize) -> usize {
@@ -383,6 +400,8 @@ async fn sweep(
     );
 
     let first = stride("THINGFORM_CRASH_FIRST", 1);
+    // Every stop point is tried; the failures are listed together at the end.
+    let mut failures: Vec<String> = vec![];
     let mut applied = 0;
     let mut k = first;
     loop {
@@ -403,18 +422,22 @@ async fn sweep(
         let out = tf(b.root.path(), &b.emu.endpoint, &["apply", "-auto-approve"])
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{context}: the next apply failed: {}",
-            describe(&out)
-        );
-        b.assert_converged(&context);
-        assert_eq!(
-            inventory(&b.emu.endpoint).await,
-            full,
-            "{context}: duplicates or orphans"
-        );
-        eprintln!("  ok: {context}");
+        if !out.status.success() {
+            failures.push(format!(
+                "{context}: the next apply failed: {}",
+                describe(&out)
+            ));
+        } else {
+            b.assert_converged(&context);
+            let now = inventory(&b.emu.endpoint).await;
+            match diff(&full, &now) {
+                None => eprintln!("  ok: {context}"),
+                Some(d) => {
+                    eprintln!("  FAILED: {context}: {d}");
+                    failures.push(format!("{context}: duplicates or orphans: {d}"));
+                }
+            }
+        }
         k += apply_stride;
     }
 
@@ -443,22 +466,33 @@ async fn sweep(
             )
             .output()
             .unwrap();
-            assert!(
-                out.status.success(),
-                "{context}: the next destroy failed: {}",
-                describe(&out)
-            );
-            assert_eq!(
-                inventory(&b.emu.endpoint).await,
-                empty,
-                "{context}: left behind after destroy"
-            );
-            eprintln!("  ok: {context}");
+            if !out.status.success() {
+                failures.push(format!(
+                    "{context}: the next destroy failed: {}",
+                    describe(&out)
+                ));
+            } else {
+                match diff(&empty, &inventory(&b.emu.endpoint).await) {
+                    None => eprintln!("  ok: {context}"),
+                    Some(d) => {
+                        eprintln!("  FAILED: {context}: {d}");
+                        failures.push(format!("{context}: left behind after destroy: {d}"));
+                    }
+                }
+            }
             k += ds;
         }
     }
     eprintln!(
-        "crash sweep ({signal:?}): {applied} kill points across apply, {destroyed} across destroy; every one converged with nothing duplicated or orphaned"
+        "crash sweep ({signal:?}): {applied} stop points across apply, {destroyed} across destroy, {} failed",
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} stop points did not recover:\n{}",
+        failures.len(),
+        applied + destroyed,
+        failures.join("\n")
     );
     (applied, destroyed)
 }

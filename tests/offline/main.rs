@@ -8,4 +8,6 @@ mod harness;
 mod config;
 mod fmt;
 mod functions;
+mod fuzz;
+mod hostile;
 mod locking;
