@@ -501,8 +501,8 @@ async fn sweep(
 async fn sigkill_at_a_stride_of_calls_across_apply_and_destroy_converges() {
     let (a, d) = sweep(
         Signal::Kill,
-        stride("THINGFORM_CRASH_STRIDE", 37),
-        Some(stride("THINGFORM_CRASH_DESTROY_STRIDE", 61)),
+        stride("THINGFORM_CRASH_STRIDE", 44),
+        Some(stride("THINGFORM_CRASH_DESTROY_STRIDE", 97)),
     )
     .await;
     assert!(a > 1 && d > 1, "the sweep reached too few calls: {a} {d}");
@@ -512,7 +512,7 @@ async fn sigkill_at_a_stride_of_calls_across_apply_and_destroy_converges() {
 async fn a_first_ctrl_c_at_a_stride_of_calls_stops_cleanly_and_converges() {
     let (a, _) = sweep(
         Signal::Interrupt,
-        stride("THINGFORM_INTERRUPT_STRIDE", 53),
+        stride("THINGFORM_INTERRUPT_STRIDE", 88),
         std::env::var("THINGFORM_INTERRUPT_DESTROY_STRIDE")
             .ok()
             .map(|_| stride("THINGFORM_INTERRUPT_DESTROY_STRIDE", 61)),

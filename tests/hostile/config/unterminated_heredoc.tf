@@ -1,5 +1,5 @@
 # expect: Invalid HCL syntax
-# at: main.tf:
+# at: main.tf:5
 resource "aws_sns_topic" "t" {
   name = <<EOT
 alerts

@@ -1,5 +1,5 @@
 # expect: env must be dev
-# at: main.tf:
+# at: main.tf:7
 variable "env" {
   type    = string
   default = "qa"
