@@ -302,13 +302,22 @@ async fn plan_and_apply(
     let stack = Arc::new(load_stack(dir, &flags.vars, &workspace(dir, &flags.state))?);
     let be = open_backend(dir, &flags.state).await?;
     let op = if destroy { "destroy" } else { "apply" };
+    // Ctrl-C from here on stops cleanly: during the plan nothing has changed yet.
+    let interrupt = interrupt_channel();
     locked(&be, flags.state.lock, op, async || {
         let prior = be.read().await?.unwrap_or_default();
         let provider = configure_cloud(&stack, flags.parallelism).await?;
         let opts = plan_options(flags, destroy, &stack)?;
         let ui = ui_for(flags.json);
         let had_pending = !prior.pending.is_empty();
-        let mut plan = engine::plan(&stack, prior, provider.as_ref(), &opts, ui.as_ref()).await?;
+        let mut stop = interrupt.clone();
+        let mut plan = tokio::select! {
+            plan = engine::plan(&stack, prior, provider.as_ref(), &opts, ui.as_ref()) => plan?,
+            Ok(_) = stop.wait_for(|i| *i) => {
+                eprintln!("\nInterrupted during the plan; nothing was changed.");
+                return Ok(1);
+            }
+        };
         // Checks known only after apply are reported by the apply itself, as Terraform does.
         for c in plan.checks.iter_mut() {
             c.diagnostics.retain(|d| d.summary != engine::plan::KNOWN_AFTER_APPLY);
@@ -331,7 +340,7 @@ async fn plan_and_apply(
                 return Ok(1);
             }
         }
-        run_apply(plan, stack.clone(), provider, &be, flags, ui).await
+        run_apply(plan, stack.clone(), provider, &be, flags, ui, interrupt.clone()).await
     })
     .await
 }
@@ -344,6 +353,7 @@ async fn run_apply(
     be: &Backend,
     flags: &PlanFlags,
     ui: Arc<dyn Ui>,
+    interrupt: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<i32> {
     be.backup()?;
     let destroy = plan.destroy;
@@ -357,7 +367,7 @@ async fn run_apply(
             parallelism: flags.parallelism,
         },
         ui,
-        interrupt_channel(),
+        interrupt,
     )
     .await?;
     for w in &report.warnings {
@@ -468,7 +478,8 @@ async fn apply_saved(path: &Path, flags: &PlanFlags) -> anyhow::Result<i32> {
         }
         let stack = Arc::new(stack);
         let provider = configure_cloud(&stack, flags.parallelism).await?;
-        run_apply(plan, stack, provider, &be, flags, ui_for(flags.json)).await
+        let ui = ui_for(flags.json);
+        run_apply(plan, stack, provider, &be, flags, ui, interrupt_channel()).await
     })
     .await
 }

@@ -6,6 +6,7 @@
 
 mod blocks;
 pub mod checks;
+pub mod depth;
 pub mod eval;
 pub mod functions;
 pub mod stack;
@@ -303,6 +304,7 @@ pub fn display_path(path: &Path) -> String {
 /// Parses one file into root blocks (and root attributes, which are errors for stacks
 /// but the content of a tfvars file).
 pub fn parse_file(file: &str, src: &str) -> Result<BlockNode, Diagnostic> {
+    depth::check(file, src)?;
     let body = hcl::edit::parser::parse_body(src).map_err(|e| {
         let loc = e.location();
         let at = Loc::at(file, src, loc.offset());

@@ -12,6 +12,8 @@ pub use apply::{ApplyOptions, ApplyReport, apply};
 pub use plan::{Action, Plan, PlanOptions, ResourceChange, plan};
 
 #[cfg(test)]
+mod lifecycle_tests;
+#[cfg(test)]
 mod tests;
 
 use crate::address::Address;

@@ -125,7 +125,7 @@ impl Env {
 
 /// Every instance in `backend`'s durable state is one object in the cloud with the same
 /// attributes (a tainted or deposed one at least exists), and every object is in state.
-fn state_matches_cloud(backend: &LocalBackend, cloud: &FakeCloud) -> Result<(), String> {
+pub(super) fn state_matches_cloud(backend: &LocalBackend, cloud: &FakeCloud) -> Result<(), String> {
     let state = backend.read().unwrap().unwrap_or_default();
     let mut tracked = 0;
     for r in state.iter() {
@@ -169,11 +169,11 @@ fn state_matches_cloud(backend: &LocalBackend, cloud: &FakeCloud) -> Result<(), 
 }
 
 /// A Ui that checks the durable state against the cloud each time an operation is done.
-struct StepCheck {
-    state_path: std::path::PathBuf,
-    cloud: Arc<FakeCloud>,
-    check: bool,
-    errors: Mutex<Vec<String>>,
+pub(super) struct StepCheck {
+    pub(super) state_path: std::path::PathBuf,
+    pub(super) cloud: Arc<FakeCloud>,
+    pub(super) check: bool,
+    pub(super) errors: Mutex<Vec<String>>,
 }
 
 impl Ui for StepCheck {

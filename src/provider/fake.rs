@@ -76,6 +76,39 @@ impl FakeCloud {
             .insert((op, rtype.to_string(), nth), how);
     }
 
+    /// Makes the `k`-th (from 1) `op` of `rtype` counted from now fail as `how` (the
+    /// lifecycle property tests' fault plans).
+    pub fn fail_next(&self, op: Op, rtype: &str, k: usize, how: Failure) {
+        let mut inner = self.lock();
+        let now = inner
+            .counts
+            .get(&(op, rtype.to_string()))
+            .copied()
+            .unwrap_or(0);
+        inner.failures.insert((op, rtype.to_string(), now + k), how);
+    }
+
+    /// How many injected failures have fired so far.
+    pub fn fired_failures(&self) -> usize {
+        let inner = self.lock();
+        inner
+            .failures
+            .keys()
+            .filter(|(op, t, n)| inner.counts.get(&(*op, t.clone())).is_some_and(|c| c >= n))
+            .count()
+    }
+
+    /// How many injected failures have not fired yet.
+    pub fn armed_failures(&self) -> usize {
+        let all = self.lock().failures.len();
+        all - self.fired_failures()
+    }
+
+    /// Drops every injected failure that has not fired yet.
+    pub fn clear_failures(&self) {
+        self.lock().failures.clear();
+    }
+
     /// Every delete of `rtype` succeeds with this warning (as a log group kept with
     /// skip_destroy does).
     pub fn warn_on_delete(&self, rtype: &str, msg: &str) {
@@ -266,6 +299,26 @@ impl Cloud for FakeCloud {
         let failure = inner.failure(Op::Create, rtype);
         if failure == Some(Failure::Before) {
             return Reply::new(Err(failed(Op::Create, rtype)));
+        }
+        // SNS Subscribe is idempotent: the same topic, protocol and endpoint answer with
+        // the subscription that exists (so a create whose answer was lost is not repeated).
+        if rtype == "aws_sns_topic_subscription" {
+            let same = |o: &Attrs| {
+                ["topic_arn", "protocol", "endpoint"]
+                    .iter()
+                    .all(|k| o.get(*k) == planned.get(*k))
+            };
+            if let Some(o) = inner
+                .objects
+                .get(rtype)
+                .and_then(|m| m.values().find(|o| same(o)))
+            {
+                let o = o.clone();
+                return Reply::new(match failure {
+                    Some(_) => Err(failed(Op::Create, rtype)),
+                    None => Ok(o),
+                });
+            }
         }
         let obj = inner.fill(rtype, &schema.block, schema.id_attr, planned);
         let id = id_of(&obj, schema.id_attr);

@@ -7,6 +7,7 @@
 //! (each answer carrying the warnings the call raised); [`fake::FakeCloud`] is the
 //! in-memory cloud the engine's tests run against.
 
+pub mod arn;
 pub mod attempts;
 pub mod attrs;
 pub mod aws_cloudwatch;

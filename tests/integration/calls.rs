@@ -1,5 +1,6 @@
 //! A loopback HTTP proxy in front of the emulator that records every AWS call a
-//! thingform run makes, so tests count calls instead of timing them.
+//! thingform run makes, so tests count calls instead of timing them; armed with a
+//! [`Trap`], it also signals the thingform process at the k-th call (tests/integration/crash.rs).
 
 use crate::harness::*;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -13,22 +14,74 @@ use std::sync::{Arc, Mutex};
 pub struct CallLog {
     endpoint: String,
     calls: Arc<Mutex<Vec<String>>>,
+    trap: Arc<Mutex<Trap>>,
+}
+
+/// How the proxy stops the process at the trapped call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGKILL: the request is held, the process killed (and seen dead), then the request
+    /// is dropped unsent — the machine died just before this call.
+    Kill,
+    /// SIGINT (a first Ctrl-C): sent, then the request is forwarded as usual.
+    Interrupt,
+}
+
+/// "Signal process `pid` when the call count reaches `at`".
+#[derive(Default)]
+struct Trap {
+    at: Option<(usize, Signal)>,
+    pid: Option<u32>,
+    /// The call the trap fired at, once it has.
+    fired: Option<String>,
 }
 
 impl CallLog {
     pub fn start() -> CallLog {
+        CallLog::start_to(&endpoint_addr())
+    }
+
+    /// A proxy in front of `upstream` (`127.0.0.1:PORT`).
+    pub fn start_to(upstream: &str) -> CallLog {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let upstream = endpoint_addr();
+        let upstream = upstream.trim_start_matches("http://").to_string();
         let calls = Arc::new(Mutex::new(vec![]));
-        let log = calls.clone();
+        let trap = Arc::new(Mutex::new(Trap::default()));
+        let (log, traps) = (calls.clone(), trap.clone());
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
-                let (upstream, log) = (upstream.clone(), log.clone());
-                std::thread::spawn(move || relay(client, &upstream, &log));
+                let (upstream, log, trap) = (upstream.clone(), log.clone(), traps.clone());
+                std::thread::spawn(move || relay(client, &upstream, &log, &trap));
             }
         });
-        CallLog { endpoint, calls }
+        CallLog {
+            endpoint,
+            calls,
+            trap,
+        }
+    }
+
+    /// Arms the trap: the `k`-th call from now (1-based) signals the process given to
+    /// [`CallLog::watch`]. Clears the log.
+    pub fn arm(&self, k: usize, signal: Signal) {
+        let mut calls = self.calls.lock().unwrap();
+        calls.clear();
+        *self.trap.lock().unwrap() = Trap {
+            at: Some((k, signal)),
+            pid: None,
+            fired: None,
+        };
+    }
+
+    /// The process the armed trap signals.
+    pub fn watch(&self, pid: u32) {
+        self.trap.lock().unwrap().pid = Some(pid);
+    }
+
+    /// Disarms the trap, returning the call it fired at (None: the run made fewer calls).
+    pub fn disarm(&self) -> Option<String> {
+        std::mem::take(&mut *self.trap.lock().unwrap()).fired
     }
 
     /// The proxy's address, for `AWS_ENDPOINT_URL`.
@@ -73,8 +126,9 @@ fn endpoint_addr() -> String {
     endpoint().trim_start_matches("http://").to_string()
 }
 
-/// Copies one client connection to the emulator, recording each request line.
-fn relay(client: TcpStream, upstream: &str, log: &Mutex<Vec<String>>) {
+/// Copies one client connection to the emulator, recording each request line; a request
+/// the trap fires at under [`Signal::Kill`] is never sent.
+fn relay(client: TcpStream, upstream: &str, log: &Mutex<Vec<String>>, trap: &Mutex<Trap>) {
     let Ok(mut server) = TcpStream::connect(upstream) else {
         return;
     };
@@ -120,12 +174,14 @@ fn relay(client: TcpStream, upstream: &str, log: &Mutex<Vec<String>>) {
         let (method, uri) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
         let path = uri.split('?').next().unwrap_or("").to_string();
         let method = method.to_string();
-        if server.write_all(head.as_bytes()).is_err() {
-            return;
-        }
         if chunked {
             // Not used by the calls under test: relay the rest unparsed.
-            log.lock().unwrap().push(format!("{method} {path}"));
+            if record(log, trap, format!("{method} {path}")) {
+                return;
+            }
+            if server.write_all(head.as_bytes()).is_err() {
+                return;
+            }
             let _ = std::io::copy(&mut reader, &mut server);
             return;
         }
@@ -141,14 +197,63 @@ fn relay(client: TcpStream, upstream: &str, log: &Mutex<Vec<String>>) {
             .and_then(|t| t.rsplit('.').next().map(str::to_string))
             .or(action)
             .or_else(|| path.split_once("/operation/").map(|(_, op)| op.to_string()));
-        log.lock().unwrap().push(match op {
+        let call = match op {
             Some(op) => format!("op:{op}"),
             None => format!("{method} {path}"),
-        });
-        if server.write_all(&body).is_err() {
+        };
+        // The trap decides before anything of this request reaches the emulator.
+        if record(log, trap, call) {
+            return;
+        }
+        if server.write_all(head.as_bytes()).is_err() || server.write_all(&body).is_err() {
             return;
         }
     }
+}
+
+/// Records one call and fires the trap if this is its call. True when the request must be
+/// dropped unsent (the process was killed).
+fn record(log: &Mutex<Vec<String>>, trap: &Mutex<Trap>, call: String) -> bool {
+    let n = {
+        let mut calls = log.lock().unwrap();
+        calls.push(call.clone());
+        calls.len()
+    };
+    let signal = {
+        let mut t = trap.lock().unwrap();
+        match t.at {
+            Some((k, signal)) if k == n && t.fired.is_none() => {
+                t.fired = Some(format!("#{n} {call}"));
+                signal
+            }
+            _ => return false,
+        }
+    };
+    // The test registers the process right after spawning it; a call can only come
+    // after the spawn, so the pid is about to be there.
+    let pid = loop {
+        if let Some(pid) = trap.lock().unwrap().pid {
+            break pid;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    };
+    let name = match signal {
+        Signal::Kill => "-KILL",
+        Signal::Interrupt => "-INT",
+    };
+    let _ = std::process::Command::new("kill")
+        .args([name, &pid.to_string()])
+        .status();
+    if signal == Signal::Kill {
+        // Dead means a zombie (its parent, the test, has not reaped it yet) or gone.
+        while std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            s.rsplit_once(") ")
+                .is_some_and(|(_, r)| !r.starts_with('Z'))
+        }) {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+    signal == Signal::Kill
 }
 
 /// How many recorded calls satisfy `f` (given the method and the path's segments).

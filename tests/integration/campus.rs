@@ -10,7 +10,7 @@ use std::path::PathBuf;
 /// they take turns.
 static CAMPUS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn campus_copy() -> tempfile::TempDir {
+pub(crate) fn campus_copy() -> tempfile::TempDir {
     // A copy of the stack beside a copy of the Lambda crate, so the test never writes
     // state into the repository and the relative crate path still resolves.
     let root = tempfile::tempdir().unwrap();

@@ -11,6 +11,7 @@ mod campus_lite;
 mod checks;
 mod compute;
 mod corpus;
+mod crash;
 mod dynamodb;
 mod encryption;
 mod engine;

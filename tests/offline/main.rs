@@ -10,6 +10,8 @@ mod audit;
 mod config;
 mod fmt;
 mod functions;
+mod fuzz;
+mod hostile;
 mod locking;
 mod rules;
 mod view;

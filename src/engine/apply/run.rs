@@ -141,9 +141,10 @@ async fn create(
                 shared
                     .commit(vec![done_pending, Record::Put { resource: rs }])
                     .await?;
-            } else {
-                shared.commit(vec![done_pending]).await?;
             }
+            // Any other error keeps the intent journaled: the call may have taken effect
+            // with its answer lost (a timeout, a dropped connection), and the next plan
+            // looks the object up by name (`recover`) instead of leaving it untracked.
             Err(e)
         }
     }

@@ -60,6 +60,17 @@ impl ResourceType for LambdaPermission {
             ("statement_id", json!(sid)),
         ])
     }
+    /// `source_arn` must be an ARN, checked at plan time as the AWS provider does.
+    fn plan_local(
+        &self,
+        config: &mut serde_json::Map<String, Json>,
+        _dir: &std::path::Path,
+    ) -> anyhow::Result<()> {
+        match config.get("source_arn") {
+            Some(Json::String(arn)) => super::super::arn::check("source_arn", arn),
+            _ => Ok(()),
+        }
+    }
     /// AWS refuses concurrent policy changes on one function ("PreconditionFailed").
     fn serialization_key(&self, planned: &Attrs) -> Option<String> {
         str_of(planned, "function_name").map(|f| format!("lambda-policy:{}", function_key(f)))

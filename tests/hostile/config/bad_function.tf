@@ -1,0 +1,5 @@
+# expect: nosuchfunction
+# at: main.tf:4
+resource "aws_sns_topic" "t" {
+  name = nosuchfunction("x")
+}

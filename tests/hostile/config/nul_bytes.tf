@@ -1,0 +1,3 @@
+# expect: Invalid HCL syntax
+# at: main.tf:3
+resource "aws_sns_topic" "t" { name = "a" } }

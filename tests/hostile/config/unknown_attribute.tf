@@ -1,0 +1,6 @@
+# expect: display_nam
+# at: main.tf:5
+resource "aws_sns_topic" "t" {
+  name        = "alerts"
+  display_nam = "Alerts"
+}

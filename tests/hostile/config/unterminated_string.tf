@@ -1,0 +1,5 @@
+# expect: Invalid HCL syntax
+# at: main.tf:4
+resource "aws_sns_topic" "t" {
+  name = "alerts
+}
