@@ -144,6 +144,70 @@ impl ResourceType for IotCertificate {
         Some(self.list_fleet(p, priors).await)
     }
 
+    /// A certificate has no name: the one an interrupted create made is a certificate
+    /// made after the create was journaled, not tracked yet and attached to nothing. Its
+    /// private key died with the process that asked for it, so it is adopted tainted
+    /// (the next apply replaces it, which deletes it); one made from a CSR is whole.
+    async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        let Some(started) = planned
+            .get(super::RECOVER_STARTED_AT)
+            .and_then(|v| v.as_str())
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+        else {
+            return Ok(None);
+        };
+        let since = started.timestamp() - 2;
+        let taken: std::collections::BTreeSet<&str> = planned
+            .get(super::RECOVER_TAKEN)
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        // The newest page (a fleet has more certificates than a page), oldest first.
+        let listed = p
+            .iot()
+            .list_certificates()
+            .ascending_order(false)
+            .page_size(250)
+            .send()
+            .await
+            .map_err(|e| aws_error("ListCertificates", e))?;
+        for c in listed.certificates().iter().rev() {
+            let (Some(id), Some(arn)) = (c.certificate_id(), c.certificate_arn()) else {
+                continue;
+            };
+            if taken.contains(id) || c.creation_date().is_none_or(|d| d.secs() < since) {
+                continue;
+            }
+            let things = p
+                .iot()
+                .list_principal_things()
+                .principal(arn)
+                .send()
+                .await
+                .map_err(|e| aws_error("ListPrincipalThings", e))?;
+            let policies = p
+                .iot()
+                .list_attached_policies()
+                .target(arn)
+                .send()
+                .await
+                .map_err(|e| aws_error("ListAttachedPolicies", e))?;
+            if !things.things().is_empty() || !policies.policies().is_empty() {
+                continue;
+            }
+            let mut prior = Attrs::new();
+            prior.insert("id".into(), serde_json::json!(id));
+            let Some(mut attrs) = self.read(p, &prior).await? else {
+                continue;
+            };
+            if planned.get("csr").is_none_or(|c| c.is_null()) {
+                attrs.insert(super::RECOVER_TAINTED.into(), serde_json::json!(true));
+            }
+            return Ok(Some(attrs));
+        }
+        Ok(None)
+    }
+
     async fn read(&self, p: &Provider, prior: &Attrs) -> anyhow::Result<Option<Attrs>> {
         let id = req_str(prior, "id")?;
         let Some(d) = absent(

@@ -49,6 +49,14 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+/// In the planned attributes handed to [`ResourceType::recover`]: when the interrupted
+/// create was journaled (RFC 3339).
+pub const RECOVER_STARTED_AT: &str = "__thingform_started_at";
+/// ... and the ids of this type the state already tracks.
+pub const RECOVER_TAKEN: &str = "__thingform_taken";
+/// In what `recover` returns: adopt the object tainted (replaced by the next apply).
+pub const RECOVER_TAINTED: &str = "__thingform_tainted";
+
 /// One AWS resource type. Every module implements it the same way: `schema` says what the
 /// configuration may set, `read` returns what AWS holds (None when the object is gone),
 /// and `create`/`update`/`delete` make AWS match.
@@ -100,6 +108,10 @@ pub trait ResourceType: Send + Sync {
     }
     /// After an interrupted create, finds the object if AWS made it (from the planned
     /// attributes that name it). `None` when it cannot be found or the type has no stable name.
+    /// `planned` also holds [`RECOVER_STARTED_AT`] (when the create was journaled) and
+    /// [`RECOVER_TAKEN`] (ids the state already tracks), for objects without a name; a
+    /// found object that cannot be used as it is (a certificate whose private key was
+    /// lost) is returned with [`RECOVER_TAINTED`] set, and is replaced by the next apply.
     async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
         let _ = (p, planned);
         Ok(None)

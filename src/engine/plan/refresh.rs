@@ -6,6 +6,7 @@ use crate::engine::diff::normalize_json;
 use crate::engine::{Event, Ui};
 use crate::provider::Attrs;
 use crate::provider::cloud::{Cloud, pick};
+use crate::provider::{RECOVER_STARTED_AT, RECOVER_TAINTED, RECOVER_TAKEN};
 use crate::state::{ResourceState, State};
 use crate::value::json_equivalent;
 use futures::StreamExt;
@@ -24,19 +25,40 @@ pub async fn refresh(
 ) -> anyhow::Result<(State, Vec<Drift>)> {
     let mut state = prior;
     let mut drift = vec![];
+    // Objects without a name (certificates) are recognised by when they were made and by
+    // not being tracked yet: each interrupted create is told both, and gets its own.
+    let mut taken: BTreeMap<String, Vec<Json>> = BTreeMap::new();
     for pending in std::mem::take(&mut state.pending) {
         let schema = cloud.schema(&pending.rtype)?;
+        let ids = taken.entry(pending.rtype.clone()).or_insert_with(|| {
+            state
+                .iter()
+                .filter(|r| r.rtype == pending.rtype)
+                .filter_map(|r| r.attributes.get("id").cloned())
+                .collect()
+        });
+        let mut planned = pending.planned.clone();
+        planned.insert(
+            RECOVER_STARTED_AT.into(),
+            Json::String(pending.started_at.clone()),
+        );
+        planned.insert(RECOVER_TAKEN.into(), Json::Array(ids.clone()));
         let found = pick(cloud, pending.provider.as_deref())?
-            .recover(&pending.rtype, &pending.planned)
+            .recover(&pending.rtype, &planned)
             .await
             .take(&pending.address, warnings)?;
         match found {
-            Some(attrs) if state.get(&pending.address).is_none() => {
+            Some(mut attrs) if state.get(&pending.address).is_none() => {
+                let tainted = attrs.remove(RECOVER_TAINTED).is_some();
+                if let Some(id) = attrs.get("id") {
+                    ids.push(id.clone());
+                }
                 let attrs = normalize_json(&Json::Object(attrs), &schema.block);
                 let id = attrs.get(schema.id_attr).and_then(Json::as_str).unwrap_or("?").to_string();
                 ui.event(Event::Recovered { address: pending.address.clone(), id });
                 state.upsert(ResourceState {
                     provider: pending.provider.clone(),
+                    tainted,
                     ..ResourceState::managed(
                         pending.address.clone(),
                         attrs.as_object().cloned().unwrap_or_default(),
