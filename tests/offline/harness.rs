@@ -49,7 +49,8 @@ impl TestStack {
         }
     }
 
-    /// A copy of the `*.tf` files of a stack shipped in this repository.
+    /// A copy of the `*.tf` files of a stack shipped in this repository (its local
+    /// modules, `modules/`, linked: the tests never write there).
     pub fn copy_of(repo_dir: &Path) -> TestStack {
         let stack = TestStack::new("");
         std::fs::remove_file(stack.path().join("main.tf")).unwrap();
@@ -58,6 +59,10 @@ impl TestStack {
             if path.extension().is_some_and(|e| e == "tf") {
                 std::fs::copy(&path, stack.path().join(path.file_name().unwrap())).unwrap();
             }
+        }
+        if repo_dir.join("modules").is_dir() {
+            std::os::unix::fs::symlink(repo_dir.join("modules"), stack.path().join("modules"))
+                .unwrap();
         }
         stack
     }
