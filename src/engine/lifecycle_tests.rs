@@ -188,7 +188,7 @@ impl World {
     /// (an answer lost), the state may still hold what the cloud no longer has, or old
     /// attributes (the next refresh corrects both), but nothing in the cloud may be
     /// untracked: each object is in the state, or named by a journaled pending create
-    /// (the next refresh adopts it by name).
+    /// (the next refresh adopts it by name, or a subscription by what identifies it).
     fn check(&self, after: &str, faulted: bool) -> Result<(), TestCaseError> {
         let fail = |e: String| TestCaseError::fail(format!("after {after}: {e}"));
         if !faulted {
@@ -202,10 +202,12 @@ impl World {
                     r.rtype == rtype
                         && r.attributes.get(id_attr).and_then(|v| v.as_str()) == Some(&id)
                 });
+                let keys = crate::provider::fake::identity(&rtype);
                 let pending = state.pending.iter().any(|p| {
                     p.rtype == rtype
-                        && obj.get("name").is_some()
-                        && p.planned.get("name") == obj.get("name")
+                        && keys
+                            .iter()
+                            .all(|k| obj.get(*k).is_some() && p.planned.get(*k) == obj.get(*k))
                 });
                 if !tracked && !pending {
                     return Err(fail(format!(

@@ -424,11 +424,18 @@ impl Cloud for FakeCloud {
 
     /// Finds the object by its `name`, as the real types with stable names do.
     async fn recover(&self, rtype: &str, planned: &Attrs) -> Reply<Option<Attrs>> {
-        let Some(name) = planned.get("name").filter(|n| n.is_string()) else {
+        // Found by name, or (an object without one) by the attributes that identify it.
+        let keys = identity(rtype);
+        if keys
+            .iter()
+            .any(|k| planned.get(*k).is_none_or(|v| v.is_null()))
+        {
             return Reply::new(Ok(None));
-        };
+        }
         Reply::new(Ok(self.lock().objects.get(rtype).and_then(|m| {
-            m.values().find(|o| o.get("name") == Some(name)).cloned()
+            m.values()
+                .find(|o| keys.iter().all(|k| o.get(*k) == planned.get(*k)))
+                .cloned()
         })))
     }
 
@@ -446,6 +453,16 @@ impl Cloud for FakeCloud {
             schema.id_attr,
             cfg,
         )))
+    }
+}
+
+/// The attributes that identify an object of `rtype` for `recover`: its name, or for a
+/// subscription (which has none) its topic, protocol and endpoint, as SNS's own
+/// idempotent Subscribe does.
+pub fn identity(rtype: &str) -> &'static [&'static str] {
+    match rtype {
+        "aws_sns_topic_subscription" => &["topic_arn", "protocol", "endpoint"],
+        _ => &["name"],
     }
 }
 
