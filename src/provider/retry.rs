@@ -33,30 +33,18 @@ where
 pub async fn retry_iam_propagation<T, F, Fut>(
     budget: Duration,
     what: &str,
-    mut f: F,
+    f: F,
 ) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = anyhow::Result<T>>,
 {
-    let start = Instant::now();
-    let mut delay = Duration::from_millis(200);
-    loop {
-        match f().await {
-            Ok(v) => return Ok(v),
-            Err(e) if is_iam_propagation(&e) => {
-                if start.elapsed() + delay > budget {
-                    return Err(e.context(format!(
-                        "{what}: AWS still refuses the IAM role after {}s of retries; check the role's trust policy (assume_role_policy) names the right service principal",
-                        start.elapsed().as_secs()
-                    )));
-                }
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    backoff_while(budget, Duration::from_secs(10), is_iam_propagation, f, |secs| {
+        format!(
+            "{what}: AWS still refuses the IAM role after {secs}s of retries; check the role's trust policy (assume_role_policy) names the right service principal"
+        )
+    })
+    .await
 }
 
 /// AWS reads are eventually consistent: for a moment after a create, a read of the new
@@ -121,30 +109,18 @@ where
 pub async fn retry_while_attached<T, F, Fut>(
     budget: Duration,
     what: &str,
-    mut f: F,
+    f: F,
 ) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = anyhow::Result<T>>,
 {
-    let start = Instant::now();
-    let mut delay = Duration::from_millis(200);
-    loop {
-        match f().await {
-            Ok(v) => return Ok(v),
-            Err(e) if is_still_attached(&e) => {
-                if start.elapsed() + delay > budget {
-                    return Err(e.context(format!(
-                        "{what}: AWS still reports attachments after {}s; detach what is attached outside this stack",
-                        start.elapsed().as_secs()
-                    )));
-                }
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    backoff_while(budget, Duration::from_secs(5), is_still_attached, f, |secs| {
+        format!(
+            "{what}: AWS still reports attachments after {secs}s; detach what is attached outside this stack"
+        )
+    })
+    .await
 }
 
 /// Lambda runs one update of a function at a time: while one is in progress (right after
@@ -159,7 +135,31 @@ pub fn is_update_in_progress(e: &anyhow::Error) -> bool {
 
 /// Retries `f` while Lambda says an update of the function is in progress, for
 /// `p.detach_budget` (the same patience as for detaches).
-pub async fn while_updating<T, F, Fut>(p: &Provider, what: &str, mut f: F) -> anyhow::Result<T>
+pub async fn while_updating<T, F, Fut>(p: &Provider, what: &str, f: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    backoff_while(
+        p.detach_budget,
+        Duration::from_secs(5),
+        is_update_in_progress,
+        f,
+        |secs| format!("{what}: the function was still updating after {secs}s"),
+    )
+    .await
+}
+
+/// Retries `f` while its error is `retryable`, from 200 ms doubling up to `max_delay`,
+/// for `budget`; past it the error gets `give_up(seconds waited)` as context. Any other
+/// error, and success, return at once.
+async fn backoff_while<T, F, Fut>(
+    budget: Duration,
+    max_delay: Duration,
+    retryable: fn(&anyhow::Error) -> bool,
+    mut f: F,
+    give_up: impl Fn(u64) -> String,
+) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = anyhow::Result<T>>,
@@ -168,15 +168,12 @@ where
     let mut delay = Duration::from_millis(200);
     loop {
         match f().await {
-            Err(e) if is_update_in_progress(&e) && start.elapsed() + delay <= p.detach_budget => {
+            Err(e) if retryable(&e) => {
+                if start.elapsed() + delay > budget {
+                    return Err(e.context(give_up(start.elapsed().as_secs())));
+                }
                 tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
-            Err(e) if is_update_in_progress(&e) => {
-                return Err(e.context(format!(
-                    "{what}: the function was still updating after {}s",
-                    start.elapsed().as_secs()
-                )));
+                delay = (delay * 2).min(max_delay);
             }
             r => return r,
         }
