@@ -26,6 +26,7 @@
 #   FLOOR_CONCURRENCY  the floor's threads in the main table (default: PARALLELISM)
 #   PAR_LEVELS="1 10 50"  the parallelism section; PAR_MAX_N=1000: only for N up to this;
 #   PAR_RUNS=1         repetitions there
+#   SHAPE=flat         or modules: the same fleet as one module instance per device
 #   RESULTS_JSON       where the raw figures go (default: /tmp/thingform-fleet-<time>.json)
 #   KEEP=1             keep the temp dir (stacks, logs, figures)
 set -euo pipefail
