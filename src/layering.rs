@@ -32,6 +32,10 @@ mod tests {
         ),
         ("view", &["address", "engine", "provider", "state", "value"]),
         (
+            "testing",
+            &["build", "config", "diag", "iotsql", "provider", "value"],
+        ),
+        (
             "audit",
             &[
                 "address", "config", "diag", "iotsql", "provider", "state", "value",
@@ -41,7 +45,7 @@ mod tests {
             "cli",
             &[
                 "address", "audit", "backend", "build", "config", "diag", "engine", "fmt", "graph",
-                "iotsql", "provider", "state", "value", "view",
+                "iotsql", "provider", "state", "testing", "value", "view",
             ],
         ),
     ];

@@ -17,6 +17,7 @@ pub mod graph;
 pub mod iotsql;
 pub mod provider;
 pub mod state;
+pub mod testing;
 pub mod value;
 pub mod view;
 

@@ -23,6 +23,7 @@ use futures::FutureExt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
+#[derive(Clone)]
 pub enum Backend {
     Local(Arc<LocalBackend>),
     Remote(Arc<RemoteBackend>),

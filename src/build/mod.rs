@@ -6,7 +6,7 @@
 
 pub mod rust_crate;
 
-pub use rust_crate::{crate_source_hash, effective_arch};
+pub use rust_crate::{build_for_host, crate_source_hash, effective_arch};
 
 use std::path::{Path, PathBuf};
 

@@ -138,6 +138,62 @@ pub(super) async fn cargo_lambda_build(
     Ok(out_dir)
 }
 
+/// Builds a Lambda crate for this machine (`cargo lambda build --release`, x86_64 or
+/// arm64 as the host is) to run locally, and returns the `bootstrap` executable; its
+/// directory is `out_dir`, which the caller removes.
+pub async fn build_for_host(
+    path: &Path,
+    binary: Option<&str>,
+    out_dir: &Path,
+) -> anyhow::Result<PathBuf> {
+    let mut cmd = tokio::process::Command::new(cargo_lambda_bin());
+    cmd.args(["lambda", "build", "--release", "--lambda-dir"])
+        .arg(out_dir)
+        .arg("--manifest-path")
+        .arg(path.join("Cargo.toml"))
+        .arg(if std::env::consts::ARCH == "aarch64" {
+            "--arm64"
+        } else {
+            "--x86-64"
+        });
+    if let Some(bin) = binary {
+        cmd.args(["--bin", bin]);
+    }
+    let output = cmd.output().await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot run {} ({e}); install it with `pip install cargo-lambda` or set THINGFORM_CARGO_LAMBDA to its path",
+            cargo_lambda_bin()
+        )
+    })?;
+    if !output.status.success() {
+        let err = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = err.lines().rev().take(25).collect();
+        anyhow::bail!(
+            "cargo lambda build of {} failed:\n{}",
+            path.display(),
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
+    let mut found = vec![];
+    for e in std::fs::read_dir(out_dir)? {
+        let b = e?.path().join("bootstrap");
+        if b.is_file() {
+            found.push(b);
+        }
+    }
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => anyhow::bail!(
+            "cargo lambda build produced no bootstrap in {}",
+            out_dir.display()
+        ),
+        _ => anyhow::bail!(
+            "the crate {} has several binaries; name one with cargo_lambda {{ binary = \"...\" }}",
+            path.display()
+        ),
+    }
+}
+
 /// The one `bootstrap.zip` a build left in `out_dir`.
 pub(super) fn single_zip(out_dir: &Path, path: &Path) -> anyhow::Result<PathBuf> {
     let mut zips = vec![];

@@ -128,6 +128,8 @@ pub enum Command {
         #[command(subcommand)]
         command: super::rule::RuleCommand,
     },
+    /// Run the stack's tests (*.tftest.hcl): plan/apply, publish through the rules, assert
+    Test(super::test::TestArgs),
     /// Print the version
     Version,
 }
@@ -432,6 +434,7 @@ impl Command {
                 command: super::rule::RuleCommand::Test(a),
             } => Some(&mut a.vars),
             Command::Audit(a) => Some(&mut a.vars),
+            Command::Test(a) => Some(&mut a.vars),
             _ => None,
         }
     }

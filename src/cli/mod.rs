@@ -12,6 +12,7 @@ pub mod rule;
 pub mod run;
 pub mod show;
 pub mod state;
+pub mod test;
 pub mod ui;
 pub mod workspace;
 
@@ -82,6 +83,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Fmt(a) => fmt::fmt(a),
         Command::Rule { command } => rule::dispatch(command).await,
         Command::Audit(a) => audit::run(a).await,
+        Command::Test(a) => test::test(a).await,
         Command::Version => version(),
     }
 }

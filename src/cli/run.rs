@@ -217,7 +217,10 @@ pub(super) async fn configure_provider(
 }
 
 /// The configured cloud: the default provider configuration and every aliased one.
-async fn configure_cloud(stack: &Stack, parallelism: usize) -> anyhow::Result<Arc<dyn Cloud>> {
+pub(super) async fn configure_cloud(
+    stack: &Stack,
+    parallelism: usize,
+) -> anyhow::Result<Arc<dyn Cloud>> {
     let default = Arc::new(configure_provider(stack, None, parallelism).await?);
     let mut aliases = vec![];
     for alias in stack.module.provider_aliases.keys() {
@@ -239,7 +242,7 @@ fn plan_options(flags: &PlanFlags, destroy: bool, stack: &Stack) -> anyhow::Resu
 
 /// `-target` addresses: resources, instances, or a module (every resource in it; a
 /// module written without a key covers all of its instances).
-fn parse_targets(t: &[String], stack: &Stack) -> anyhow::Result<Vec<Address>> {
+pub(super) fn parse_targets(t: &[String], stack: &Stack) -> anyhow::Result<Vec<Address>> {
     let mut out = vec![];
     for s in t {
         let e = match s.parse::<Address>() {

@@ -13,6 +13,15 @@ use std::path::{Path, PathBuf};
 pub enum VarInput {
     Assign(String),
     File(PathBuf),
+    /// A value already evaluated (a test file's `variables` block), converted to the
+    /// variable's type and validated like any other; `origin` names where it was written.
+    #[serde(skip)]
+    Value {
+        name: String,
+        value: Value,
+        origin: String,
+        loc: Loc,
+    },
 }
 
 struct Source {
@@ -208,6 +217,19 @@ pub fn resolve(
                 }
             }
             VarInput::File(p) => load_tfvars(p, &mut given, &mut diags),
+            VarInput::Value {
+                name,
+                value,
+                origin,
+                loc,
+            } => given.push((
+                name.clone(),
+                Source {
+                    value: value.clone(),
+                    origin: origin.clone(),
+                },
+                Some(loc.clone()),
+            )),
         }
     }
     let mut chosen: BTreeMap<String, (Source, Option<Loc>)> = BTreeMap::new();

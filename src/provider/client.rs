@@ -210,6 +210,42 @@ impl Provider {
         })
     }
 
+    /// The environment a process run locally in this provider's place needs to reach the
+    /// same account (a Lambda function `thingform test` runs): region, endpoints (the
+    /// SDKs' `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`) and credentials.
+    pub async fn process_env(&self) -> anyhow::Result<Vec<(String, String)>> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let mut env = vec![
+            ("AWS_REGION".to_string(), self.region.clone()),
+            ("AWS_DEFAULT_REGION".to_string(), self.region.clone()),
+        ];
+        if let Some(e) = self.sdk.endpoint_url() {
+            env.push(("AWS_ENDPOINT_URL".into(), e.to_string()));
+        }
+        for (service, url) in &self.endpoints {
+            env.push((
+                format!("AWS_ENDPOINT_URL_{}", service.to_uppercase()),
+                url.clone(),
+            ));
+        }
+        let creds = match self.sdk.credentials_provider() {
+            Some(p) => p
+                .provide_credentials()
+                .await
+                .map_err(|e| anyhow::anyhow!("no AWS credentials for the local process: {e}"))?,
+            None => anyhow::bail!("no AWS credentials are configured"),
+        };
+        env.push(("AWS_ACCESS_KEY_ID".into(), creds.access_key_id().into()));
+        env.push((
+            "AWS_SECRET_ACCESS_KEY".into(),
+            creds.secret_access_key().into(),
+        ));
+        if let Some(t) = creds.session_token() {
+            env.push(("AWS_SESSION_TOKEN".into(), t.into()));
+        }
+        Ok(env)
+    }
+
     /// The endpoint this provider talks to for `service`, when it is not AWS's own.
     pub fn endpoint(&self, service: &str) -> Option<String> {
         self.endpoints

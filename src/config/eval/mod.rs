@@ -99,6 +99,44 @@ impl Scope {
     }
 }
 
+fn unary(op: UnaryOperator, v: Value) -> Result<Value, String> {
+    Ok(match (op, v) {
+        (_, Value::Unknown) => Value::Unknown,
+        (UnaryOperator::Neg, Value::Number(n)) => Value::Number(-n),
+        (UnaryOperator::Not, Value::Bool(b)) => Value::Bool(!b),
+        (UnaryOperator::Not, v) => {
+            return Err(format!(
+                "cannot apply ! to {}: it takes a bool",
+                v.type_name()
+            ));
+        }
+        (UnaryOperator::Neg, v) => {
+            return Err(format!(
+                "cannot apply - to {}: it takes a number",
+                v.type_name()
+            ));
+        }
+    })
+}
+
+/// The parser reads `!a.b` and `-a.b` as a traversal of `!a`; HCL means `!(a.b)`. For such
+/// a traversal: the operator and the traversal it applies to.
+pub(crate) fn unary_under(t: &hcl::expr::Traversal) -> Option<(UnaryOperator, Expression)> {
+    let Expression::Operation(op) = &t.expr else {
+        return None;
+    };
+    let hcl::expr::Operation::Unary(u) = op.as_ref() else {
+        return None;
+    };
+    Some((
+        u.operator,
+        Expression::Traversal(Box::new(hcl::expr::Traversal::new(
+            u.expr.clone(),
+            t.operators.clone(),
+        ))),
+    ))
+}
+
 struct Evaluator<'a> {
     scope: &'a Scope,
     /// Variables bound by `for` expressions, innermost last.
@@ -160,6 +198,12 @@ impl Evaluator<'_> {
                 self.eval_template(&template)?
             }
             Expression::Variable(v) => self.lookup(v.as_str())?,
+            Expression::Traversal(t) if unary_under(t).is_some() => {
+                // `!a.b` parses as `(!a).b`: the operator applies to the whole traversal.
+                let (op, inner) = unary_under(t).expect("checked");
+                let v = self.eval(&inner)?;
+                unary(op, v)?
+            }
             Expression::Traversal(t) => {
                 // A reference such as `aws_iot_certificate.dev[count.index].arn` walks the
                 // scope by reference and copies only what it ends on: copying the whole
@@ -221,22 +265,68 @@ impl Evaluator<'_> {
             Expression::Operation(op) => match op.as_ref() {
                 hcl::expr::Operation::Unary(u) => {
                     let v = self.eval(&u.expr)?;
-                    match (u.operator, v) {
-                        (_, Value::Unknown) => Value::Unknown,
-                        (UnaryOperator::Neg, Value::Number(n)) => Value::Number(-n),
-                        (UnaryOperator::Not, Value::Bool(b)) => Value::Bool(!b),
-                        (op, v) => return Err(format!("cannot apply {op:?} to {}", v.type_name())),
-                    }
+                    unary(u.operator, v)?
                 }
-                hcl::expr::Operation::Binary(b) => {
-                    let l = self.eval(&b.lhs_expr)?;
-                    let r = self.eval(&b.rhs_expr)?;
-                    binary(b.operator, l, r)?
-                }
+                hcl::expr::Operation::Binary(b) => self.binary_chain(b)?,
             },
             Expression::ForExpr(f) => self.for_expr(f)?,
             other => return Err(format!("unsupported expression: {other:?}")),
         })
+    }
+
+    /// A chain of binary operators, grouped by HCL's precedence (`*` `/` `%`, then `+`
+    /// `-`, comparisons, `==` `!=`, `&&`, `||`; left-associative). The parser builds the
+    /// chain right-nested, whatever the operators (`a == b && c` as `a == (b && c)`), so
+    /// the operands are taken in source order and reduced here. Parentheses are operands.
+    fn binary_chain(&mut self, b: &hcl::expr::BinaryOp) -> Result<Value, String> {
+        fn flatten<'e>(
+            e: &'e Expression,
+            operands: &mut Vec<&'e Expression>,
+            ops: &mut Vec<hcl::expr::BinaryOperator>,
+        ) {
+            match e {
+                Expression::Operation(op) => match op.as_ref() {
+                    hcl::expr::Operation::Binary(b) => {
+                        flatten(&b.lhs_expr, operands, ops);
+                        ops.push(b.operator);
+                        flatten(&b.rhs_expr, operands, ops);
+                    }
+                    _ => operands.push(e),
+                },
+                _ => operands.push(e),
+            }
+        }
+        let (mut operands, mut ops) = (vec![], vec![]);
+        flatten(&b.lhs_expr, &mut operands, &mut ops);
+        ops.push(b.operator);
+        flatten(&b.rhs_expr, &mut operands, &mut ops);
+        let mut values = Vec::with_capacity(operands.len());
+        for e in operands {
+            values.push(self.eval(e)?);
+        }
+        let mut values = values.into_iter();
+        let mut out: Vec<Value> = vec![values.next().unwrap_or(Value::Null)];
+        let mut pending: Vec<hcl::expr::BinaryOperator> = vec![];
+        fn reduce(out: &mut Vec<Value>, op: hcl::expr::BinaryOperator) -> Result<(), String> {
+            let r = out.pop().unwrap_or(Value::Null);
+            let l = out.pop().unwrap_or(Value::Null);
+            out.push(binary(op, l, r)?);
+            Ok(())
+        }
+        for (op, v) in ops.into_iter().zip(values) {
+            while let Some(&top) = pending.last()
+                && top.precedence() >= op.precedence()
+            {
+                pending.pop();
+                reduce(&mut out, top)?;
+            }
+            pending.push(op);
+            out.push(v);
+        }
+        while let Some(top) = pending.pop() {
+            reduce(&mut out, top)?;
+        }
+        Ok(out.pop().unwrap_or(Value::Null))
     }
 
     fn traverse(&mut self, mut value: Value, ops: &[TraversalOperator]) -> Result<Value, String> {
@@ -424,6 +514,43 @@ mod tests {
         s.root_map("aws_s3_bucket")
             .insert("archive".into(), Value::Map(bucket));
         s
+    }
+
+    #[test]
+    fn operators_follow_hcl_precedence() {
+        let s = scope();
+        let t = |src: &str| s.eval(&expr(src)).unwrap();
+        assert_eq!(t("1 + 2 * 3"), Value::Number(7.0));
+        assert_eq!(t("2 * 3 + 1"), Value::Number(7.0));
+        assert_eq!(t("10 - 4 - 3"), Value::Number(3.0));
+        assert_eq!(t("100 / 10 / 5"), Value::Number(2.0));
+        assert_eq!(t("var.env == \"dev\" && 1 < 2"), Value::Bool(true));
+        assert_eq!(t("false && true || true"), Value::Bool(true));
+        assert_eq!(t("true || false && false"), Value::Bool(true));
+        assert_eq!(t("1 + 1 == 2 && 3 * 2 >= 6"), Value::Bool(true));
+        assert_eq!(t("(10 - 4) - 3"), Value::Number(3.0));
+        assert_eq!(t("10 - (4 - 3)"), Value::Number(9.0));
+        assert_eq!(t("7 % 4 * 2"), Value::Number(6.0));
+    }
+
+    #[test]
+    fn unary_operators_apply_to_the_whole_reference() {
+        let mut s = scope();
+        let mut m = BTreeMap::new();
+        m.insert("on".into(), Value::Bool(true));
+        m.insert("n".into(), Value::Number(4.0));
+        s.root_map("var").insert("flags".into(), Value::Map(m));
+        assert_eq!(s.eval(&expr("!var.flags.on")).unwrap(), Value::Bool(false));
+        assert_eq!(s.eval(&expr("-var.flags.n")).unwrap(), Value::Number(-4.0));
+        assert_eq!(
+            s.eval(&expr("!var.flags.on || true")).unwrap(),
+            Value::Bool(true)
+        );
+        let refs = references(&expr("!aws_s3_bucket.archive.bucket"));
+        assert!(
+            refs.iter().any(|r| format!("{r:?}").contains("archive")),
+            "{refs:?}"
+        );
     }
 
     #[test]

@@ -83,6 +83,11 @@ fn collect_refs(expr: &Expression, bound: &mut Vec<String>, out: &mut Vec<Refere
         Expression::Variable(v) if !bound.iter().any(|b| b == v.as_str()) => {
             out.push(root_ref(v.as_str(), &[]));
         }
+        Expression::Traversal(t) if super::unary_under(t).is_some() => {
+            if let Some((_, inner)) = super::unary_under(t) {
+                collect_refs(&inner, bound, out);
+            }
+        }
         Expression::Traversal(t) => {
             match &t.expr {
                 Expression::Variable(v) if !bound.iter().any(|b| b == v.as_str()) => {

@@ -81,6 +81,7 @@ pub const NAMES: &[&str] = &[
     "sort",
     "split",
     "startswith",
+    "strcontains",
     "strrev",
     "substr",
     "sum",

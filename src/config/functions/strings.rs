@@ -56,6 +56,12 @@ pub(super) fn call(name: &str, args: &[Value]) -> Result<Option<Value>, String> 
                 str_arg(&args[0], "string")?.starts_with(&str_arg(&args[1], "prefix")?),
             ))
         }
+        "strcontains" => {
+            arity(args, 2)?;
+            Ok(Value::Bool(
+                str_arg(&args[0], "string")?.contains(&str_arg(&args[1], "substr")?),
+            ))
+        }
         "endswith" => {
             arity(args, 2)?;
             Ok(Value::Bool(

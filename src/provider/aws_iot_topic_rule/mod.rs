@@ -5,6 +5,7 @@
 
 mod actions;
 pub mod check;
+pub mod evaluate;
 mod fields;
 pub mod perform;
 

@@ -1,9 +1,11 @@
 //! Data sources: aws_iam_policy_document (computed locally, like Terraform's;
 //! `policy_document.rs`), aws_partition (`partition.rs`), aws_caller_identity,
-//! aws_region, aws_iot_endpoint.
+//! aws_region, aws_iot_endpoint, and what is stored: aws_dynamodb_table_item,
+//! aws_s3_object, aws_s3_objects (`storage.rs`).
 
 mod partition;
 mod policy_document;
+pub mod storage;
 
 pub use partition::{Partition, partition_of};
 pub use policy_document::{PolicyDocument, policy_json};
@@ -38,6 +40,9 @@ pub fn registry() -> &'static Registry {
             Box::new(CallerIdentity::new()),
             Box::new(Region::new()),
             Box::new(IotEndpoint::new()),
+            Box::new(storage::TableItem::new()),
+            Box::new(storage::Object::new()),
+            Box::new(storage::Objects::new()),
         ];
         all.into_iter().map(|d| (d.name(), d)).collect()
     })
