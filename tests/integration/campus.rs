@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 /// The campus tests deploy the same names (env dev/staging; campus_lite has prod), so
 /// they take turns.
-static CAMPUS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub static CAMPUS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 pub(crate) fn campus_copy() -> tempfile::TempDir {
     // A copy of the stack beside a copy of the Lambda crate, so the test never writes

@@ -28,3 +28,4 @@ mod s3;
 mod sns;
 mod team;
 mod terminal;
+mod test_command;
