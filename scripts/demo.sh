@@ -43,3 +43,7 @@ if [[ "${KEEP:-0}" != "1" ]]; then
   echo "== thingform destroy -auto-approve -w dev -var env=dev $STACK"
   "$TF" destroy -auto-approve -w dev -var env=dev "$STACK"
 fi
+if compgen -G "$STACK/tests/*.tftest.hcl" >/dev/null; then
+  echo "== thingform test -verbose $STACK   (its own environment: publishes readings through the deployed rules, runs the ingest Lambda locally, checks what landed, destroys it)"
+  "$TF" test -verbose "$STACK"
+fi

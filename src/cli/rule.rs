@@ -43,7 +43,7 @@ pub struct RuleTestArgs {
     /// The principal principal() returns (a certificate id)
     #[arg(long = "principal", value_name = "ID")]
     pub principal: Option<String>,
-    /// Perform the S3, DynamoDBv2 and SNS actions against the endpoint (as AWS IoT would)
+    /// Perform the S3, DynamoDB, SNS and CloudWatch actions against the endpoint (as AWS IoT would)
     #[arg(long = "perform")]
     pub perform: bool,
     /// Machine-readable output: {"matched", "output", "actions"}
@@ -224,7 +224,7 @@ async fn test(a: RuleTestArgs) -> anyhow::Result<i32> {
                     Some(Err(e)) => ("failed", format!("{e:#}")),
                     None => (
                         "not_performed",
-                        "thingform performs s3, dynamodbv2 and sns actions".to_string(),
+                        "rule test -perform performs s3, dynamodb, dynamodbv2, sns and cloudwatch actions; thingform test also runs lambda and republish".to_string(),
                     ),
                 };
                 act[k] = json!(v);
