@@ -227,7 +227,9 @@ async fn test_files_run_publish_through_the_rules_and_clean_up() {
     std::fs::create_dir_all(s.path().join("tests")).unwrap();
     s.write(
         "tests/pipeline.tftest.hcl",
-        &format!("variables {{\n  prefix    = \"{prefix}\"\n  log_group = \"{group}\"\n}}\n{PASSING}"),
+        &format!(
+            "variables {{\n  prefix    = \"{prefix}\"\n  log_group = \"{group}\"\n}}\n{PASSING}"
+        ),
     );
     s.write(
         "tests/fails.tftest.hcl",
@@ -271,7 +273,10 @@ async fn test_files_run_publish_through_the_rules_and_clean_up() {
         .iter()
         .filter_map(|m| m.metric_name())
         .collect();
-    assert!(names.contains(&"temp"), "no temp metric in {prefix}: {names:?}");
+    assert!(
+        names.contains(&"temp"),
+        "no temp metric in {prefix}: {names:?}"
+    );
     let events = logs
         .filter_log_events()
         .log_group_name(&group)
@@ -279,7 +284,11 @@ async fn test_files_run_publish_through_the_rules_and_clean_up() {
         .await
         .expect("read the alert log");
     let messages: Vec<_> = events.events().iter().filter_map(|e| e.message()).collect();
-    assert_eq!(messages.len(), 1, "one alert (41.5 C), none for 20 C: {messages:?}");
+    assert_eq!(
+        messages.len(),
+        1,
+        "one alert (41.5 C), none for 20 C: {messages:?}"
+    );
     let alert: serde_json::Value = serde_json::from_str(messages[0]).expect("a JSON alert");
     assert_eq!(alert["device"], "p7");
     assert_eq!(alert["temp"], 41.5);
@@ -305,7 +314,14 @@ async fn test_files_run_publish_through_the_rules_and_clean_up() {
         );
         assert!(r.is_none(), "topic rule {rule} was left behind");
     }
-    let role = found(iam().await.get_role().role_name(format!("{prefix}-rule")).send().await);
+    let role = found(
+        iam()
+            .await
+            .get_role()
+            .role_name(format!("{prefix}-rule"))
+            .send()
+            .await,
+    );
     assert!(role.is_none(), "the role was left behind");
 
     // A failing file: exit 1, the assertion's message at its line, a missing expected
@@ -374,7 +390,10 @@ async fn campus_pipeline_test_runs_the_ingest_lambda_locally() {
     // Everything the test deployed (env = "staging") is gone.
     let tables = dynamodb().await.list_tables().send().await.unwrap();
     assert!(
-        !tables.table_names().iter().any(|t| t == "staging-campus-readings"),
+        !tables
+            .table_names()
+            .iter()
+            .any(|t| t == "staging-campus-readings"),
         "{:?}",
         tables.table_names()
     );

@@ -182,3 +182,44 @@ fn rule_test_evaluates_a_campus_rule_and_its_actions() {
     ]);
     assert!(stderr(&out).contains("wildcard"), "{}", stderr(&out));
 }
+
+#[test]
+fn test_files_are_checked_before_anything_runs() {
+    let none = TestStack::new(RULE);
+    let out = none.ok(&["test"]);
+    assert!(out.contains("No test files found"), "{out}");
+    let missing = none.run(&["test", "-filter=tests/none.tftest.hcl"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("no such test file"),
+        "{}",
+        stderr(&missing)
+    );
+
+    let bad = TestStack::new(RULE);
+    std::fs::create_dir_all(bad.path().join("tests")).unwrap();
+    bad.write(
+        "tests/bad.tftest.hcl",
+        "run \"deploy\" {\n  comand = apply\n}\n\nrun \"deploy\" {\n  publish \"p\" {\n    topic = \"a/b\"\n  }\n}\n",
+    );
+    // Refused before any AWS call: the harness's endpoint fails the test on a connection.
+    let out = bad.run(&["test"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("tests/bad.tftest.hcl:2:3") && err.contains("Did you mean \"command\"?"),
+        "{err}"
+    );
+    assert!(
+        err.contains("tests/bad.tftest.hcl:5:1") && err.contains("Duplicate run block"),
+        "{err}"
+    );
+    assert!(
+        err.contains("tests/bad.tftest.hcl:6:3") && err.contains("needs topic"),
+        "{err}"
+    );
+    assert!(
+        !bad.path().join(".thingform").exists(),
+        "a refused test file wrote state"
+    );
+}
