@@ -452,10 +452,7 @@ run "second" {
     fn mistakes_are_located() {
         let e = load_str("run \"a\" {\n  comand = apply\n}\n").unwrap_err();
         let d = &e.0[0];
-        assert!(
-            d.detail.contains("did you mean \"command\"") || d.detail.contains("command"),
-            "{d:?}"
-        );
+        assert!(d.detail.contains("Did you mean \"command\"?"), "{d:?}");
         assert_eq!(d.loc.as_ref().map(|l| l.line), Some(2));
         let e = load_str("run \"a\" {}\nrun \"a\" {}\n").unwrap_err();
         assert!(e.0[0].summary.contains("Duplicate run"));
