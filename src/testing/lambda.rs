@@ -335,3 +335,116 @@ impl Drop for LocalFunction {
         self._server.abort();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The Runtime API served for real on 127.0.0.1, with a Python `bootstrap` speaking it
+    //! as a Lambda runtime does (python3 is on every machine thingform builds on).
+    use super::*;
+    use std::path::PathBuf;
+
+    const RUNTIME: &str = r#"#!/usr/bin/env python3
+import json, os, sys, time, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"
+print("started", os.environ["AWS_LAMBDA_FUNCTION_NAME"], os.environ.get("GREETING"), flush=True)
+while True:
+    with urllib.request.urlopen(api + "/invocation/next") as r:
+        rid = r.headers["Lambda-Runtime-Aws-Request-Id"]
+        arn = r.headers["Lambda-Runtime-Invoked-Function-Arn"]
+        event = json.loads(r.read())
+    what = event.get("do")
+    if what == "crash":
+        sys.exit(3)
+    if what == "sleep":
+        time.sleep(30)
+    if what == "fail":
+        body, path = {"errorType": "ValueError", "errorMessage": "bad reading"}, "/error"
+    else:
+        body, path = {"seen": event, "arn": arn}, "/response"
+    print("handled", rid, flush=True)
+    req = urllib.request.Request(api + "/invocation/" + rid + path, data=json.dumps(body).encode(), method="POST")
+    urllib.request.urlopen(req).read()
+"#;
+
+    async fn start(timeout: Duration) -> (LocalFunction, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("tf-lambda-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bootstrap = dir.join("bootstrap");
+        std::fs::write(&bootstrap, RUNTIME).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let spec = FunctionSpec {
+            name: "fn-under-test",
+            arn: "arn:aws:lambda:eu-west-1:123456789012:function:fn-under-test",
+            memory_mb: 128,
+            timeout,
+            variables: vec![("GREETING".into(), "hello".into())],
+            log_group: "/aws/lambda/fn-under-test".into(),
+            log_format: None,
+        };
+        let f = LocalFunction::start(
+            &bootstrap,
+            &spec,
+            &[("AWS_REGION".into(), "eu-west-1".into())],
+        )
+        .await
+        .unwrap();
+        (f, dir)
+    }
+
+    #[tokio::test]
+    async fn answers_errors_and_stays_warm() {
+        let (f, dir) = start(Duration::from_secs(20)).await;
+        let a = f.invoke(&json!({"temp": 21})).await;
+        let Outcome::Response(r) = &a.outcome else {
+            panic!("{:?}", a.outcome)
+        };
+        assert_eq!(r["seen"]["temp"], 21);
+        assert_eq!(
+            r["arn"],
+            "arn:aws:lambda:eu-west-1:123456789012:function:fn-under-test"
+        );
+        assert!(
+            a.logs.iter().any(|l| l == "started fn-under-test hello"),
+            "{:?}",
+            a.logs
+        );
+        let b = f.invoke(&json!({"do": "fail"})).await;
+        let Outcome::Error(e) = &b.outcome else {
+            panic!("{:?}", b.outcome)
+        };
+        assert_eq!(e["errorType"], "ValueError");
+        // The same process answered both: it started once.
+        assert!(
+            !b.logs.iter().any(|l| l.starts_with("started")),
+            "{:?}",
+            b.logs
+        );
+        assert!(
+            b.logs.iter().any(|l| l.starts_with("handled")),
+            "{:?}",
+            b.logs
+        );
+        drop(f);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_timeout_and_a_crash_are_lambdas_errors() {
+        let (f, dir) = start(Duration::from_millis(1500)).await;
+        let t = f.invoke(&json!({"do": "sleep"})).await;
+        let Outcome::Error(e) = &t.outcome else {
+            panic!("{:?}", t.outcome)
+        };
+        assert_eq!(e["errorType"], "Sandbox.Timedout");
+        drop(f);
+        std::fs::remove_dir_all(dir).unwrap();
+        let (f, dir) = start(Duration::from_secs(20)).await;
+        let c = f.invoke(&json!({"do": "crash"})).await;
+        let Outcome::Error(e) = &c.outcome else {
+            panic!("{:?}", c.outcome)
+        };
+        assert_eq!(e["errorType"], "Runtime.ExitError", "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
