@@ -237,7 +237,13 @@ async fn test_files_run_publish_through_the_rules_and_clean_up() {
     );
     // The variable `prefix` is the test files' own (the stack has none): it only names
     // things in assertions. The stack's names come from the literal prefix.
-    let out = s.run(&["test", "-json", "-filter=tests/pipeline.tftest.hcl"]);
+    let junit = s.path().join("junit.xml");
+    let out = s.run(&[
+        "test",
+        "-json",
+        "-filter=tests/pipeline.tftest.hcl",
+        &format!("-junit-xml={}", junit.display()),
+    ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(
@@ -259,6 +265,12 @@ async fn test_files_run_publish_through_the_rules_and_clean_up() {
         .collect();
     assert_eq!(statuses, ["pass"; 6], "{report:#}");
     assert_eq!(report["passed"], 6);
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit file");
+    assert_eq!(xml.matches("<testcase ").count(), 6, "{xml}");
+    assert!(
+        !xml.contains("<failure") && !xml.contains("<error"),
+        "{xml}"
+    );
 
     // What the publish wrote is in the emulator: the metric and the alert's log event.
     let metrics = cloudwatch()

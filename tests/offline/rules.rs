@@ -222,4 +222,13 @@ fn test_files_are_checked_before_anything_runs() {
         !bad.path().join(".thingform").exists(),
         "a refused test file wrote state"
     );
+    let xml = bad.path().join("results.xml");
+    let out = bad.run(&["test", &format!("-junit-xml={}", xml.display())]);
+    assert_eq!(out.status.code(), Some(1));
+    let xml = std::fs::read_to_string(xml).expect("the JUnit file is written");
+    assert!(
+        xml.contains("<testsuite name=\"tests/bad.tftest.hcl\" tests=\"0\"")
+            && xml.contains("Duplicate run block"),
+        "{xml}"
+    );
 }

@@ -29,6 +29,9 @@ pub struct TestArgs {
     /// Machine-readable results, one JSON document
     #[arg(long = "json")]
     pub json: bool,
+    /// Also write the results as JUnit XML (one testsuite per file, one testcase per run)
+    #[arg(long = "junit-xml", value_name = "FILE")]
+    pub junit_xml: Option<PathBuf>,
     /// Print what each publish did (matches, actions, Lambda responses)
     #[arg(long = "verbose")]
     pub verbose: bool,
@@ -148,6 +151,67 @@ pub fn describe_publish(label: &str, p: &Json) -> String {
     out.trim_end().to_string()
 }
 
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The results as JUnit XML, as `terraform test -junit-xml` writes them.
+fn junit(results: &[FileResult]) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
+    for f in results {
+        let count = |s: Status| f.runs.iter().filter(|r| r.status == s).count();
+        out.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" skipped=\"{}\" failures=\"{}\" errors=\"{}\">\n",
+            xml_escape(&f.name),
+            f.runs.len(),
+            count(Status::Skip),
+            count(Status::Fail),
+            count(Status::Error)
+        ));
+        for r in &f.runs {
+            let text = r
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == crate::diag::Severity::Error)
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n");
+            out.push_str(&format!(
+                "    <testcase name=\"{}\" classname=\"{}\" time=\"{:.3}\">",
+                xml_escape(&r.name),
+                xml_escape(&f.name),
+                r.elapsed_ms as f64 / 1000.0
+            ));
+            match r.status {
+                Status::Pass => {}
+                Status::Skip => out.push_str("<skipped/>"),
+                Status::Fail => out.push_str(&format!(
+                    "<failure message=\"Test run failed\">{}</failure>",
+                    xml_escape(&text)
+                )),
+                Status::Error => out.push_str(&format!(
+                    "<error message=\"Encountered an error\">{}</error>",
+                    xml_escape(&text)
+                )),
+            }
+            out.push_str("</testcase>\n");
+        }
+        if !f.diagnostics.is_empty() {
+            let text: Vec<String> = f.diagnostics.iter().map(|d| d.to_string()).collect();
+            out.push_str(&format!(
+                "    <system-err>{}</system-err>\n",
+                xml_escape(&text.join("\n"))
+            ));
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
 pub async fn test(a: TestArgs) -> anyhow::Result<i32> {
     let dir = a.dir.clone();
     if !dir.is_dir() {
@@ -210,6 +274,10 @@ pub async fn test(a: TestArgs) -> anyhow::Result<i32> {
         count(Status::Skip),
     );
     let file_errors = results.iter().any(|f| f.status != Status::Pass);
+    if let Some(path) = &a.junit_xml {
+        std::fs::write(path, junit(&results))
+            .map_err(|e| anyhow::anyhow!("cannot write -junit-xml {}: {e}", path.display()))?;
+    }
     if a.json {
         let files: Vec<Json> = results
             .iter()
