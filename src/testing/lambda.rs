@@ -62,6 +62,9 @@ pub struct FunctionSpec<'a> {
 
 pub struct LocalFunction {
     pub name: String,
+    /// Where Lambda would send the function's output, and the stream of this process.
+    pub log_group: String,
+    pub log_stream: String,
     timeout: Duration,
     queue: mpsc::UnboundedSender<Invocation>,
     api: Arc<RuntimeApi>,
@@ -188,6 +191,11 @@ impl LocalFunction {
                 });
             }
         });
+        let log_stream = format!(
+            "{}/[$LATEST]{}",
+            chrono::Utc::now().format("%Y/%m/%d"),
+            uuid::Uuid::new_v4().simple()
+        );
         let mut cmd = tokio::process::Command::new(bootstrap);
         cmd.env_clear()
             .env("PATH", "/usr/local/bin:/usr/bin:/bin")
@@ -202,10 +210,7 @@ impl LocalFunction {
                 spec.memory_mb.to_string(),
             )
             .env("AWS_LAMBDA_LOG_GROUP_NAME", &spec.log_group)
-            .env(
-                "AWS_LAMBDA_LOG_STREAM_NAME",
-                format!("thingform-test/{}", uuid::Uuid::new_v4().simple()),
-            )
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", &log_stream)
             .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
             .env("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023")
             .env("_HANDLER", "bootstrap")
@@ -273,6 +278,8 @@ impl LocalFunction {
         });
         Ok(LocalFunction {
             name: spec.name.to_string(),
+            log_group: spec.log_group.clone(),
+            log_stream,
             timeout: spec.timeout,
             queue,
             api,

@@ -44,6 +44,8 @@ pub struct Pipeline {
     deployed: Deployed,
     /// Functions started so far, by ARN: warm across the publishes of one test file.
     running: tokio::sync::Mutex<HashMap<String, Arc<LocalFunction>>>,
+    /// Log streams made for the functions' output.
+    streams: tokio::sync::Mutex<Vec<String>>,
     build_dir: PathBuf,
 }
 
@@ -90,6 +92,7 @@ impl Pipeline {
             stack_dir: stack_dir.to_path_buf(),
             deployed,
             running: tokio::sync::Mutex::new(HashMap::new()),
+            streams: tokio::sync::Mutex::new(vec![]),
             build_dir: std::env::temp_dir()
                 .join(format!("thingform-test-{}", uuid::Uuid::new_v4().simple())),
         }
@@ -316,6 +319,7 @@ impl Pipeline {
         let inv = func.invoke(&event).await;
         a["request_id"] = json!(inv.request_id);
         a["logs"] = json!(inv.logs);
+        a["log_delivery"] = json!(self.deliver_logs(&func, &inv.logs).await);
         match inv.outcome {
             Outcome::Response(r) => {
                 a["response"] = r;
@@ -334,6 +338,62 @@ impl Pipeline {
                         .unwrap_or_else(|| e["errorMessage"].to_string())
                 )
             }
+        }
+    }
+
+    /// The function's output sent to its log group, as Lambda does; says what happened
+    /// (a group that does not exist is reported, never created: Lambda creates it only
+    /// when the function's role may).
+    async fn deliver_logs(&self, func: &LocalFunction, lines: &[String]) -> String {
+        use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+        if lines.is_empty() {
+            return "nothing to deliver".into();
+        }
+        let logs = self.provider.logs();
+        let mut streams = self.streams.lock().await;
+        if !streams.contains(&func.log_stream) {
+            let made = logs
+                .create_log_stream()
+                .log_group_name(&func.log_group)
+                .log_stream_name(&func.log_stream)
+                .send()
+                .await;
+            if let Err(e) = made {
+                let e = crate::provider::client::aws_error("CreateLogStream", e);
+                return format!("not delivered to {}: {e:#}", func.log_group);
+            }
+            streams.push(func.log_stream.clone());
+        }
+        let now = now_ms();
+        let events: Vec<InputLogEvent> = lines
+            .iter()
+            .filter_map(|l| {
+                InputLogEvent::builder()
+                    .timestamp(now)
+                    .message(l)
+                    .build()
+                    .ok()
+            })
+            .collect();
+        match logs
+            .put_log_events()
+            .log_group_name(&func.log_group)
+            .log_stream_name(&func.log_stream)
+            .set_log_events(Some(events))
+            .send()
+            .await
+        {
+            Ok(_) => format!(
+                "{} lines to {} ({})",
+                lines.len(),
+                func.log_group,
+                func.log_stream
+            ),
+            Err(e) => format!(
+                "not delivered to {}: {:#}",
+                func.log_group,
+                crate::provider::client::aws_error("PutLogEvents", e)
+            ),
         }
     }
 

@@ -127,6 +127,12 @@ run "an_impossible_reading_is_rejected_but_archived" {
     error_message = "a 120 C reading must be rejected: ${jsonencode(publish.broken.lambda[0].response)}"
   }
 
+  # The Lambda's own log line, sent to its log group as Lambda would.
+  assert {
+    condition     = anytrue([for l in publish.broken.lambda[0].logs : strcontains(l, "reading rejected")]) && strcontains(publish.broken.lambda[0].log_delivery, "to /aws/lambda/staging-campus-ingest")
+    error_message = "the rejection was not logged to the function's log group: ${jsonencode(publish.broken.lambda[0].log_delivery)}"
+  }
+
   assert {
     condition     = publish.broken.s3[0].status == "performed" && length(publish.broken.errors) == 0
     error_message = "the raw archive keeps every message: ${jsonencode(publish.broken.actions)}"
