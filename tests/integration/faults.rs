@@ -16,7 +16,7 @@ use std::time::Duration;
 const RULES_SCALE: f64 = 0.02;
 
 /// SDK configuration for the run's account (through a proxy without faults).
-async fn account_sdk(clean: &Proxy) -> aws_types::SdkConfig {
+pub(crate) async fn account_sdk(clean: &Proxy) -> aws_types::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(clean.endpoint())
         .region(aws_types::region::Region::new(REGION))
