@@ -28,7 +28,7 @@ pub(crate) async fn account_sdk(clean: &Proxy) -> aws_types::SdkConfig {
 }
 
 /// Everything the account holds, by type (empty types left out).
-async fn account_contents(clean: &Proxy) -> Vec<String> {
+pub(crate) async fn account_contents(clean: &Proxy) -> Vec<String> {
     let c = account_sdk(clean).await;
     let iot = aws_sdk_iot::Client::new(&c);
     let iam = aws_sdk_iam::Client::new(&c);
@@ -224,7 +224,7 @@ fn proxy_account(p: &Proxy) -> Option<String> {
     p.account()
 }
 
-fn assert_empty(left: &[String], proxy: &Proxy) {
+pub(crate) fn assert_empty(left: &[String], proxy: &Proxy) {
     assert!(
         left.is_empty(),
         "the account still holds {left:?} (seed {})\ncounters:\n{}",
@@ -738,7 +738,7 @@ async fn each_rule_answers_with_awss_error_code() {
 }
 
 /// A zip holding one file, made with Python's zipfile (as compute.rs does).
-fn make_zip(path: &std::path::Path, content: &str) {
+pub(crate) fn make_zip(path: &std::path::Path, content: &str) {
     let ok = std::process::Command::new("python3")
         .args([
             "-c",
