@@ -536,9 +536,10 @@ async fn non_retryable_errors_fail_fast_naming_the_resource() {
         err.contains("aws_s3_bucket.b") && err.contains("not empty"),
         "{err}"
     );
-    assert!(
-        proxy.stat("op:DeleteBucket") <= 1,
-        "not retried: {:?}",
+    assert_eq!(
+        proxy.stat("rule: S3 bucket delete while not empty"),
+        1,
+        "the proxy's rule answered, and was not retried: {:?}",
         proxy.stats()
     );
     s3.delete_object()
