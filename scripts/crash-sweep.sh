@@ -6,6 +6,7 @@
 #
 #   scripts/crash-sweep.sh [kill|interrupt|all]     (default: all)
 #   SHARDS=2 DESTROY_STRIDE=10 scripts/crash-sweep.sh kill
+#   SWEEP_LOGS=DIR ...     keeps each shard's log (DIR/kill.1.log, ...), written as it goes
 #
 # Each shard has its own moto server and stack copy (shard i tries k = i, i+SHARDS, ...).
 # A full sweep takes about an hour on two cores; CI runs a fixed stride instead.
@@ -32,6 +33,8 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 cp "$CARGO_TARGET_DIR/debug/thingform" "$WORK/thingform"
 cp "$BIN" "$WORK/integration"
+LOGS="${SWEEP_LOGS:-$WORK}"
+mkdir -p "$LOGS"
 export THINGFORM_CRASH_BIN="$WORK/thingform"
 
 run() { # NAME TEST-FILTER
@@ -40,21 +43,21 @@ run() { # NAME TEST-FILTER
     THINGFORM_CRASH_FIRST="$i" THINGFORM_CRASH_STRIDE="$SHARDS" THINGFORM_INTERRUPT_STRIDE="$SHARDS" \
       THINGFORM_CRASH_DESTROY_STRIDE="$((DESTROY_STRIDE * SHARDS))" \
       THINGFORM_INTERRUPT_DESTROY_STRIDE="$((DESTROY_STRIDE * SHARDS))" \
-      "$WORK/integration" --exact "$filter" --nocapture >"$WORK/$name.$i.log" 2>&1 &
+      "$WORK/integration" --exact "$filter" --nocapture >"$LOGS/$name.$i.log" 2>&1 &
     pids+=($!)
   done
   local failed=0
   for i in "${!pids[@]}"; do
     wait "${pids[$i]}" || failed=1
   done
-  cat "$WORK"/"$name".*.log | grep -E "^crash sweep|^  ok:|^  FAILED:|panicked" || true
+  cat "$LOGS"/"$name".*.log | grep -E "^crash sweep|^  ok:|^  FAILED:|panicked" || true
   local a d
-  a="$(cat "$WORK"/"$name".*.log | grep -c "^  ok: apply" || true)"
-  d="$(cat "$WORK"/"$name".*.log | grep -c "^  ok: destroy" || true)"
-  f="$(cat "$WORK"/"$name".*.log | grep -c "^  FAILED:" || true)"
+  a="$(cat "$LOGS"/"$name".*.log | grep -c "^  ok: apply" || true)"
+  d="$(cat "$LOGS"/"$name".*.log | grep -c "^  ok: destroy" || true)"
+  f="$(cat "$LOGS"/"$name".*.log | grep -c "^  FAILED:" || true)"
   echo "== $name: $a stop points across apply and $d across destroy recovered with nothing duplicated or orphaned; $f did not"
   if [[ $failed == 1 ]]; then
-    cat "$WORK"/"$name".*.log | tail -60
+    cat "$LOGS"/"$name".*.log | tail -60
     return 1
   fi
 }

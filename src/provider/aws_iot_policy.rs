@@ -351,6 +351,11 @@ impl ResourceType for IotPolicyAttachment {
         Some(self.list_targets(p, priors).await)
     }
 
+    /// Its configuration names the object: the planned attributes are what `read` needs.
+    async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        crate::provider::recover_by_read(self, p, planned).await
+    }
+
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
         let (policy, target) = (req_str(planned, "policy")?, req_str(planned, "target")?);
         p.iot()
@@ -495,6 +500,11 @@ impl ResourceType for IotThingPrincipalAttachment {
             return None;
         }
         Some(self.per_thing(p, priors).await)
+    }
+
+    /// Its configuration names the object: the planned attributes are what `read` needs.
+    async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        crate::provider::recover_by_read(self, p, planned).await
     }
 
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {

@@ -369,6 +369,11 @@ impl ResourceType for IotThingGroupMembership {
         Some(self.per_group(p, priors).await)
     }
 
+    /// Its configuration names the object: the planned attributes are what `read` needs.
+    async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        crate::provider::recover_by_read(self, p, planned).await
+    }
+
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
         let (thing, group) = (
             req_str(planned, "thing_name")?,

@@ -131,6 +131,11 @@ impl ResourceType for IotThingShadow {
         ])))
     }
 
+    /// Its configuration names the object: the planned attributes are what `read` needs.
+    async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        crate::provider::recover_by_read(self, p, planned).await
+    }
+
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
         let thing = req_str(planned, "thing_name")?;
         write(

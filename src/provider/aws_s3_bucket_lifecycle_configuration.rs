@@ -430,6 +430,11 @@ impl ResourceType for S3BucketLifecycle {
         Ok(Some(a))
     }
 
+    /// Its configuration names the object: the planned attributes are what `read` needs.
+    async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        crate::provider::recover_by_read(self, p, planned).await
+    }
+
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
         put(p, planned).await?;
         super::created(

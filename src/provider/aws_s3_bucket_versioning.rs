@@ -150,6 +150,11 @@ impl ResourceType for S3BucketVersioning {
         Ok(Some(a))
     }
 
+    /// Its configuration names the object: the planned attributes are what `read` needs.
+    async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        crate::provider::recover_by_read(self, p, planned).await
+    }
+
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
         let bucket = req_str(planned, "bucket")?;
         let (status, mfa) = planned_status(planned);

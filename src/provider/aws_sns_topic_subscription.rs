@@ -179,6 +179,55 @@ impl ResourceType for SnsTopicSubscription {
         )
     }
 
+    /// A subscription has no name: it is the one of its topic with the planned protocol
+    /// and endpoint (what makes SNS's own Subscribe idempotent), not tracked yet. One
+    /// still pending confirmation has no ARN to adopt it by, and is left to expire.
+    async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        let (Some(topic), Some(protocol), Some(endpoint)) = (
+            str_of(planned, "topic_arn"),
+            str_of(planned, "protocol"),
+            str_of(planned, "endpoint"),
+        ) else {
+            return Ok(None);
+        };
+        let taken: Vec<&str> = planned
+            .get(super::RECOVER_TAKEN)
+            .and_then(Json::as_array)
+            .map(|a| a.iter().filter_map(Json::as_str).collect())
+            .unwrap_or_default();
+        let mut token = None;
+        loop {
+            let Some(page) = absent(
+                Service::Sns,
+                "ListSubscriptionsByTopic",
+                p.sns()
+                    .list_subscriptions_by_topic()
+                    .topic_arn(topic)
+                    .set_next_token(token)
+                    .send()
+                    .await,
+            )?
+            else {
+                return Ok(None);
+            };
+            let found = page.subscriptions().iter().find_map(|s| {
+                let arn = s.subscription_arn()?;
+                (s.protocol() == Some(protocol)
+                    && s.endpoint() == Some(endpoint)
+                    && arn.starts_with("arn:")
+                    && !taken.contains(&arn))
+                .then_some(arn)
+            });
+            if let Some(arn) = found {
+                return self.read(p, &obj([("arn", json!(arn))])).await;
+            }
+            match page.next_token() {
+                Some(t) => token = Some(t.to_string()),
+                None => return Ok(None),
+            }
+        }
+    }
+
     async fn update(&self, p: &Provider, prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
         let arn = req_str(prior, "arn")?;
         for (key, aws) in ATTRIBUTES {

@@ -118,6 +118,19 @@ pub trait ResourceType: Send + Sync {
     }
 }
 
+/// [`ResourceType::recover`] for a type whose configuration names its object (an alarm's
+/// or template's name, an attachment's two ends, a shadow's Thing, a bucket's versioning):
+/// `read` from the planned attributes, as for the named types.
+pub async fn recover_by_read<T: ResourceType + ?Sized>(
+    t: &T,
+    p: &Provider,
+    planned: &Attrs,
+) -> anyhow::Result<Option<Attrs>> {
+    let mut named = planned.clone();
+    named.retain(|k, _| !k.starts_with("__thingform_"));
+    t.read(p, &named).await
+}
+
 /// An error from a create that got as far as making the object: the engine records the
 /// object (tainted, to be replaced) so it is never lost.
 #[derive(Debug, thiserror::Error)]

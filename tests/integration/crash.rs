@@ -331,15 +331,13 @@ impl Bench {
         (out, self.proxy.disarm())
     }
 
-    /// The stack has converged: a plan shows nothing to do.
-    fn assert_converged(&self, context: &str) {
+    /// Whether the stack has converged: None when a plan shows nothing to do.
+    fn unconverged(&self) -> Option<String> {
         let out = self.ok(&["plan", "-json"]);
         let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let changed = crate::harness::changed(&plan);
-        assert!(
-            changed.is_empty(),
-            "{context}: the re-plan after recovery is not empty: {changed:?}"
-        );
+        (!changed.is_empty())
+            .then(|| format!("the re-plan after recovery is not empty: {changed:?}"))
     }
 }
 
@@ -423,12 +421,18 @@ async fn sweep(
             .output()
             .unwrap();
         if !out.status.success() {
+            eprintln!(
+                "  FAILED: {context}: the next apply failed: {}",
+                describe(&out)
+            );
             failures.push(format!(
                 "{context}: the next apply failed: {}",
                 describe(&out)
             ));
+        } else if let Some(d) = b.unconverged() {
+            eprintln!("  FAILED: {context}: {d}");
+            failures.push(format!("{context}: {d}"));
         } else {
-            b.assert_converged(&context);
             let now = inventory(&b.emu.endpoint).await;
             match diff(&full, &now) {
                 None => eprintln!("  ok: {context}"),
@@ -467,6 +471,10 @@ async fn sweep(
             .output()
             .unwrap();
             if !out.status.success() {
+                eprintln!(
+                    "  FAILED: {context}: the next destroy failed: {}",
+                    describe(&out)
+                );
                 failures.push(format!(
                     "{context}: the next destroy failed: {}",
                     describe(&out)

@@ -16,7 +16,7 @@ use std::time::Duration;
 const RULES_SCALE: f64 = 0.02;
 
 /// SDK configuration for the run's account (through a proxy without faults).
-async fn account_sdk(clean: &Proxy) -> aws_types::SdkConfig {
+pub(crate) async fn account_sdk(clean: &Proxy) -> aws_types::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(clean.endpoint())
         .region(aws_types::region::Region::new(REGION))
@@ -28,7 +28,7 @@ async fn account_sdk(clean: &Proxy) -> aws_types::SdkConfig {
 }
 
 /// Everything the account holds, by type (empty types left out).
-async fn account_contents(clean: &Proxy) -> Vec<String> {
+pub(crate) async fn account_contents(clean: &Proxy) -> Vec<String> {
     let c = account_sdk(clean).await;
     let iot = aws_sdk_iot::Client::new(&c);
     let iam = aws_sdk_iam::Client::new(&c);
@@ -224,7 +224,7 @@ fn proxy_account(p: &Proxy) -> Option<String> {
     p.account()
 }
 
-fn assert_empty(left: &[String], proxy: &Proxy) {
+pub(crate) fn assert_empty(left: &[String], proxy: &Proxy) {
     assert!(
         left.is_empty(),
         "the account still holds {left:?} (seed {})\ncounters:\n{}",
@@ -536,9 +536,10 @@ async fn non_retryable_errors_fail_fast_naming_the_resource() {
         err.contains("aws_s3_bucket.b") && err.contains("not empty"),
         "{err}"
     );
-    assert!(
-        proxy.stat("op:DeleteBucket") <= 1,
-        "not retried: {:?}",
+    assert_eq!(
+        proxy.stat("rule: S3 bucket delete while not empty"),
+        1,
+        "the proxy's rule answered, and was not retried: {:?}",
         proxy.stats()
     );
     s3.delete_object()
@@ -738,7 +739,7 @@ async fn each_rule_answers_with_awss_error_code() {
 }
 
 /// A zip holding one file, made with Python's zipfile (as compute.rs does).
-fn make_zip(path: &std::path::Path, content: &str) {
+pub(crate) fn make_zip(path: &std::path::Path, content: &str) {
     let ok = std::process::Command::new("python3")
         .args([
             "-c",

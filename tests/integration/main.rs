@@ -23,6 +23,7 @@ mod iot;
 mod iot_parity;
 mod modules;
 mod parity;
+mod recover;
 mod rules;
 mod s3;
 mod sns;

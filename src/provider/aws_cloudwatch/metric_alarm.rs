@@ -387,6 +387,11 @@ impl ResourceType for MetricAlarm {
         Some(describe_many(self, p, priors).await)
     }
 
+    /// Its configuration names the object: the planned attributes are what `read` needs.
+    async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        crate::provider::recover_by_read(self, p, planned).await
+    }
+
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
         let name = req_str(planned, "alarm_name")?;
         if find_alarm(p, name).await?.is_some() {

@@ -358,6 +358,11 @@ impl ResourceType for IamRolePolicy {
         ])))
     }
 
+    /// Its configuration names the object: the planned attributes are what `read` needs.
+    async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        crate::provider::recover_by_read(self, p, planned).await
+    }
+
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
         let (role, name) = (req_str(planned, "role")?, req_str(planned, "name")?);
         p.iam()
@@ -527,6 +532,11 @@ impl ResourceType for IamRolePolicyAttachment {
             return None;
         }
         Some(self.per_role(p, priors).await)
+    }
+
+    /// Its configuration names the object: the planned attributes are what `read` needs.
+    async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        crate::provider::recover_by_read(self, p, planned).await
     }
 
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {

@@ -174,6 +174,11 @@ impl ResourceType for IamPolicyAttachment {
         ])))
     }
 
+    /// Its configuration names the object: the planned attributes are what `read` needs.
+    async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        crate::provider::recover_by_read(self, p, planned).await
+    }
+
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
         let (name, arn) = (req_str(planned, "name")?, req_str(planned, "policy_arn")?);
         if KINDS.iter().all(|(_, k)| names(planned, k).is_empty()) {

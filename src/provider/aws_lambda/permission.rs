@@ -137,6 +137,60 @@ impl ResourceType for LambdaPermission {
         .await
     }
 
+    /// A statement is found by its `statement_id`; a generated one (from
+    /// `statement_id_prefix`) by the prefix, action and principal, among the statements
+    /// the state does not track yet.
+    async fn recover(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Option<Attrs>> {
+        if str_of(planned, "statement_id").is_some() {
+            return crate::provider::recover_by_read(self, p, planned).await;
+        }
+        let f = req_str(planned, "function_name")?;
+        let prefix = str_of(planned, "statement_id_prefix").unwrap_or("thingform-");
+        let taken: Vec<&str> = planned
+            .get(crate::provider::RECOVER_TAKEN)
+            .and_then(Json::as_array)
+            .map(|a| a.iter().filter_map(Json::as_str).collect())
+            .unwrap_or_default();
+        let Some(out) = absent(
+            Service::Lambda,
+            "GetPolicy",
+            p.lambda()
+                .get_policy()
+                .function_name(f)
+                .set_qualifier(str_of(planned, "qualifier").map(str::to_string))
+                .send()
+                .await,
+        )?
+        else {
+            return Ok(None);
+        };
+        let policy: Json = serde_json::from_str(out.policy().unwrap_or("{}")).unwrap_or(Json::Null);
+        let principal = str_of(planned, "principal").unwrap_or_default();
+        let action = str_of(planned, "action").unwrap_or_default();
+        let found = policy["Statement"].as_array().and_then(|l| {
+            l.iter().find_map(|s| {
+                let sid = s["Sid"].as_str()?;
+                let principal_matches = match &s["Principal"] {
+                    Json::String(v) => v == principal,
+                    Json::Object(m) => m.values().any(|v| v == principal),
+                    _ => false,
+                };
+                (sid.starts_with(prefix)
+                    && !taken.contains(&sid)
+                    && s["Action"] == json!(action)
+                    && principal_matches)
+                    .then(|| sid.to_string())
+            })
+        });
+        let Some(sid) = found else {
+            return Ok(None);
+        };
+        let mut named = planned.clone();
+        named.retain(|k, _| !k.starts_with("__thingform_"));
+        named.insert("statement_id".into(), json!(sid));
+        self.read(p, &named).await
+    }
+
     async fn update(&self, p: &Provider, _prior: &Attrs, planned: &Attrs) -> anyhow::Result<Attrs> {
         reread(self, p, planned, || {
             "permission no longer exists".to_string()

@@ -108,7 +108,12 @@ pub fn decode(s: &str) -> String {
 
 /// The REST operations the proxy's rules and statistics name.
 fn rest_operation(service: &str, method: &str, seg: &[String], query: &str) -> String {
-    let s: Vec<&str> = seg.iter().map(String::as_str).collect();
+    let mut s: Vec<&str> = seg.iter().map(String::as_str).collect();
+    // The S3 SDK writes a bucket's own path as `/bucket/`: that is the bucket, not an
+    // object named "".
+    if service == "s3" && s.len() == 2 && s[1].is_empty() {
+        s.pop();
+    }
     let op = match (service, method, s.as_slice()) {
         ("iot", "POST", ["things", _]) => "CreateThing",
         ("iot", "GET", ["things", _]) => "DescribeThing",
@@ -132,6 +137,7 @@ fn rest_operation(service: &str, method: &str, seg: &[String], query: &str) -> S
         ("iot", "POST", ["thing-types", _]) => "CreateThingType",
         ("iot", "DELETE", ["thing-types", _]) => "DeleteThingType",
         ("iot", "POST", ["thing-types", _, "deprecate"]) => "DeprecateThingType",
+        ("iot", "PUT", ["thing-groups", "addThingToThingGroup"]) => "AddThingToThingGroup",
         ("iot", "POST", ["thing-groups", _]) => "CreateThingGroup",
         ("iot", "DELETE", ["thing-groups", _]) => "DeleteThingGroup",
         ("iot", "POST", ["rules", _]) => "CreateTopicRule",
@@ -145,6 +151,7 @@ fn rest_operation(service: &str, method: &str, seg: &[String], query: &str) -> S
         ("lambda", "POST", [_, "functions", _, "versions"]) => "PublishVersion",
         ("lambda", "POST", [_, "functions", _, "policy"]) => "AddPermission",
         ("s3", "PUT", [_]) if query.is_empty() => "CreateBucket",
+        ("s3", "PUT", [_]) if query.starts_with("versioning") => "PutBucketVersioning",
         ("s3", "DELETE", [_]) if query.is_empty() => "DeleteBucket",
         ("s3", "POST", [_]) if query.starts_with("delete") => "DeleteObjects",
         ("s3", "PUT", [_, _, ..]) if !query.contains("uploadId") => "PutObject",
