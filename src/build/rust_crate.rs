@@ -88,70 +88,26 @@ fn cargo_lambda_bin() -> String {
     std::env::var("THINGFORM_CARGO_LAMBDA").unwrap_or_else(|_| "cargo-lambda".into())
 }
 
-/// Runs `cargo lambda build --release --output-format zip` into a new temporary
-/// directory, which it returns.
-pub(super) async fn cargo_lambda_build(
+/// Runs `cargo lambda build --release` of the crate at `path` for `arch` into
+/// `out_dir`, as a zip or as the `bootstrap` binary; the error ends with the build's last
+/// lines.
+async fn run_cargo_lambda(
     path: &Path,
     arch: &str,
     binary: Option<&str>,
-) -> anyhow::Result<PathBuf> {
-    let out_dir = std::env::temp_dir().join(format!(
-        "thingform-lambda-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    let mut cmd = tokio::process::Command::new(cargo_lambda_bin());
-    cmd.args([
-        "lambda",
-        "build",
-        "--release",
-        "--output-format",
-        "zip",
-        "--lambda-dir",
-    ])
-    .arg(&out_dir)
-    .arg("--manifest-path")
-    .arg(path.join("Cargo.toml"))
-    .arg(if arch == "arm64" {
-        "--arm64"
-    } else {
-        "--x86-64"
-    });
-    if let Some(bin) = binary {
-        cmd.args(["--bin", bin]);
-    }
-    let output = cmd.output().await.map_err(|e| {
-        anyhow::anyhow!(
-            "cannot run {} ({e}); install it with `pip install cargo-lambda` or set THINGFORM_CARGO_LAMBDA to its path",
-            cargo_lambda_bin()
-        )
-    })?;
-    if !output.status.success() {
-        let _ = std::fs::remove_dir_all(&out_dir);
-        let err = String::from_utf8_lossy(&output.stderr);
-        let tail: Vec<&str> = err.lines().rev().take(25).collect();
-        anyhow::bail!(
-            "cargo lambda build of {} failed:\n{}",
-            path.display(),
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-        );
-    }
-    Ok(out_dir)
-}
-
-/// Builds a Lambda crate for this machine (`cargo lambda build --release`, x86_64 or
-/// arm64 as the host is) to run locally, and returns the `bootstrap` executable; its
-/// directory is `out_dir`, which the caller removes.
-pub async fn build_for_host(
-    path: &Path,
-    binary: Option<&str>,
     out_dir: &Path,
-) -> anyhow::Result<PathBuf> {
+    zip: bool,
+) -> anyhow::Result<()> {
     let mut cmd = tokio::process::Command::new(cargo_lambda_bin());
-    cmd.args(["lambda", "build", "--release", "--lambda-dir"])
+    cmd.args(["lambda", "build", "--release"]);
+    if zip {
+        cmd.args(["--output-format", "zip"]);
+    }
+    cmd.arg("--lambda-dir")
         .arg(out_dir)
         .arg("--manifest-path")
         .arg(path.join("Cargo.toml"))
-        .arg(if std::env::consts::ARCH == "aarch64" {
+        .arg(if arch == "arm64" {
             "--arm64"
         } else {
             "--x86-64"
@@ -174,6 +130,41 @@ pub async fn build_for_host(
             tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         );
     }
+    Ok(())
+}
+
+/// Runs `cargo lambda build --release --output-format zip` into a new temporary
+/// directory, which it returns.
+pub(super) async fn cargo_lambda_build(
+    path: &Path,
+    arch: &str,
+    binary: Option<&str>,
+) -> anyhow::Result<PathBuf> {
+    let out_dir = std::env::temp_dir().join(format!(
+        "thingform-lambda-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    if let Err(e) = run_cargo_lambda(path, arch, binary, &out_dir, true).await {
+        let _ = std::fs::remove_dir_all(&out_dir);
+        return Err(e);
+    }
+    Ok(out_dir)
+}
+
+/// Builds a Lambda crate for this machine (`cargo lambda build --release`, x86_64 or
+/// arm64 as the host is) to run locally, and returns the `bootstrap` executable; its
+/// directory is `out_dir`, which the caller removes.
+pub async fn build_for_host(
+    path: &Path,
+    binary: Option<&str>,
+    out_dir: &Path,
+) -> anyhow::Result<PathBuf> {
+    let arch = if std::env::consts::ARCH == "aarch64" {
+        "arm64"
+    } else {
+        "x86_64"
+    };
+    run_cargo_lambda(path, arch, binary, out_dir, false).await?;
     let mut found = vec![];
     for e in std::fs::read_dir(out_dir)? {
         let b = e?.path().join("bootstrap");

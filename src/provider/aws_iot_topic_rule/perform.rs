@@ -80,6 +80,14 @@ async fn dynamodbv2(p: &Provider, a: &Json) -> anyhow::Result<String> {
         .iter()
         .map(|(k, v)| (k.clone(), attribute(v)))
         .collect();
+    put_item(p, table, item).await
+}
+
+async fn put_item(
+    p: &Provider,
+    table: &str,
+    item: HashMap<String, AttributeValue>,
+) -> anyhow::Result<String> {
     p.dynamodb()
         .put_item()
         .table_name(table)
@@ -136,14 +144,7 @@ async fn dynamodb(p: &Provider, a: &Json) -> anyhow::Result<String> {
     if let Some(doc) = a.get("item").and_then(|i| i.get(column)) {
         item.insert(column.to_string(), attribute(doc));
     }
-    p.dynamodb()
-        .put_item()
-        .table_name(table)
-        .set_item(Some(item))
-        .send()
-        .await
-        .map_err(|e| aws_error("PutItem", e))?;
-    Ok(format!("item put into DynamoDB table {table}"))
+    put_item(p, table, item).await
 }
 
 async fn metric(p: &Provider, a: &Json) -> anyhow::Result<String> {
