@@ -227,9 +227,9 @@ impl ResourceType for S3Bucket {
             req = req.object_lock_enabled_for_bucket(true);
         }
         super::attempts::adopt(p, "CreateBucket", req.send().await).map_err(|e| match e.code() {
-            Some("BucketAlreadyOwnedByYou") => anyhow::anyhow!(
+            Some("BucketAlreadyOwnedByYou") => anyhow::Error::new(crate::provider::AlreadyExists(format!(
                 "bucket {bucket:?} already exists in your account; import it with `thingform import ADDRESS {bucket}` instead of creating it"
-            ),
+            ))),
             Some("BucketAlreadyExists") => anyhow::anyhow!(
                 "bucket name {bucket:?} is taken by another AWS account (bucket names are global); choose another name"
             ),

@@ -131,6 +131,13 @@ pub async fn recover_by_read<T: ResourceType + ?Sized>(
     t.read(p, &named).await
 }
 
+/// A create refused because the object existed before it (AWS's "already exists" with no
+/// lost attempt of this call, or thingform's own check): nothing was made, so the engine
+/// drops the journaled intent instead of adopting someone else's object later.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct AlreadyExists(pub String);
+
 /// An error from a create that got as far as making the object: the engine records the
 /// object (tainted, to be replaced) so it is never lost.
 #[derive(Debug, thiserror::Error)]

@@ -141,6 +141,10 @@ async fn create(
                 shared
                     .commit(vec![done_pending, Record::Put { resource: rs }])
                     .await?;
+            } else if e.chain().any(|c| c.is::<crate::provider::AlreadyExists>()) {
+                // An object that existed before the call is not this create's: nothing
+                // was made, and the intent must not adopt it later.
+                shared.commit(vec![done_pending]).await?;
             }
             // Any other error keeps the intent journaled: the call may have taken effect
             // with its answer lost (a timeout, a dropped connection), and the next plan

@@ -236,9 +236,11 @@ impl ResourceType for LogGroup {
             .set_tags((!tags.is_empty()).then_some(tags));
         super::super::attempts::adopt(p, "CreateLogGroup", req.send().await).map_err(
             |e| match e.code() {
-                Some("ResourceAlreadyExistsException") => anyhow::anyhow!(
-                    "log group {name:?} already exists; import it or choose another name"
-                ),
+                Some("ResourceAlreadyExistsException") => {
+                    anyhow::Error::new(crate::provider::AlreadyExists(format!(
+                        "log group {name:?} already exists; import it or choose another name"
+                    )))
+                }
                 _ => aws_error("CreateLogGroup", e),
             },
         )?;

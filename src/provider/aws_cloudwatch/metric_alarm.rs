@@ -395,9 +395,9 @@ impl ResourceType for MetricAlarm {
     async fn create(&self, p: &Provider, planned: &Attrs) -> anyhow::Result<Attrs> {
         let name = req_str(planned, "alarm_name")?;
         if find_alarm(p, name).await?.is_some() {
-            anyhow::bail!(
+            return Err(anyhow::Error::new(crate::provider::AlreadyExists(format!(
                 "a CloudWatch alarm named {name:?} already exists; PutMetricAlarm would silently overwrite it. Import it (`thingform import ADDRESS {name}`) or choose another name"
-            );
+            ))));
         }
         put(p, planned, true).await?;
         super::super::created(

@@ -426,9 +426,9 @@ impl ResourceType for DynamoDbTable {
             req = req.set_tags(Some(tag_list(tags)?));
         }
         let out = super::attempts::adopt(p, "CreateTable", req.send().await).map_err(|e| match e.code() {
-            Some("ResourceInUseException") => anyhow::anyhow!(
+            Some("ResourceInUseException") => anyhow::Error::new(crate::provider::AlreadyExists(format!(
                 "table {name:?} already exists; import it with `thingform import ADDRESS {name}` or choose another name"
-            ),
+            ))),
             _ => aws_error("CreateTable", e),
         })?;
         wait_active(p, name).await?;

@@ -162,9 +162,9 @@ impl ResourceType for IamRole {
             .set_permissions_boundary(str_of(planned, "permissions_boundary").map(str::to_string))
             .set_tags(iam_tags(p, planned)?);
         super::attempts::adopt(p, "CreateRole", req.send().await).map_err(|e| match e.code() {
-            Some("EntityAlreadyExists") => anyhow::anyhow!(
-                "IAM role {name:?} already exists; import it or choose another name"
-            ),
+            Some("EntityAlreadyExists") => anyhow::Error::new(crate::provider::AlreadyExists(
+                format!("IAM role {name:?} already exists; import it or choose another name"),
+            )),
             _ => aws_error("CreateRole", e),
         })?;
         let mut prior = planned.clone();

@@ -179,9 +179,9 @@ impl ResourceType for IamPolicy {
             .set_tags(iam_tags(p, planned)?);
         let out = super::super::attempts::adopt(p, "CreatePolicy", req.send().await).map_err(
             |e| match e.code() {
-                Some("EntityAlreadyExists") => anyhow::anyhow!(
-                    "IAM policy {name:?} already exists; import it or choose another name"
-                ),
+                Some("EntityAlreadyExists") => anyhow::Error::new(crate::provider::AlreadyExists(
+                    format!("IAM policy {name:?} already exists; import it or choose another name"),
+                )),
                 _ => aws_error("CreatePolicy", e),
             },
         )?;
