@@ -128,7 +128,11 @@ pub async fn recover_by_read<T: ResourceType + ?Sized>(
 ) -> anyhow::Result<Option<Attrs>> {
     let mut named = planned.clone();
     named.retain(|k, _| !k.starts_with("__thingform_"));
-    t.read(p, &named).await
+    match t.read(p, &named).await {
+        // An endpoint that cannot read the type never made one either.
+        Err(e) if e.chain().any(|c| c.is::<client::NotSupported>()) => Ok(None),
+        other => other,
+    }
 }
 
 /// A create refused because the object existed before it (AWS's "already exists" with no

@@ -141,9 +141,13 @@ async fn create(
                 shared
                     .commit(vec![done_pending, Record::Put { resource: rs }])
                     .await?;
-            } else if e.chain().any(|c| c.is::<crate::provider::AlreadyExists>()) {
-                // An object that existed before the call is not this create's: nothing
-                // was made, and the intent must not adopt it later.
+            } else if e.chain().any(|c| {
+                c.is::<crate::provider::AlreadyExists>()
+                    || c.is::<crate::provider::client::NotSupported>()
+            }) {
+                // An object that existed before the call is not this create's, and an
+                // endpoint without the API made nothing: the intent must not adopt (or
+                // look for) anything later.
                 shared.commit(vec![done_pending]).await?;
             }
             // Any other error keeps the intent journaled: the call may have taken effect
