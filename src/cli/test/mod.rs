@@ -7,6 +7,7 @@
 //! sources, and checks its assertions. `run.rs` runs one file; this module finds the
 //! files, prints as Terraform does and picks the exit code.
 
+mod cleanup;
 mod run;
 
 use super::args::VarFlags;

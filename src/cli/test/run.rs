@@ -23,12 +23,12 @@ use std::time::Instant;
 use tokio::sync::watch;
 
 /// A state this file's runs use: one per configuration directory.
-struct Slot {
-    config_dir: PathBuf,
-    path: PathBuf,
-    backend: Backend,
+pub(super) struct Slot {
+    pub(super) config_dir: PathBuf,
+    pub(super) path: PathBuf,
+    pub(super) backend: Backend,
     /// The variables of the last run that loaded this configuration (cleanup uses them).
-    inputs: Vec<VarInput>,
+    pub(super) inputs: Vec<VarInput>,
 }
 
 struct FileRun<'a> {
@@ -141,7 +141,7 @@ pub async fn run_file(
     }
 }
 
-fn create_private_dir(p: &Path) -> std::io::Result<()> {
+pub(super) fn create_private_dir(p: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new()
         .mode(0o700)
@@ -617,10 +617,10 @@ impl FileRun<'_> {
         // Cleanup runs even after a Ctrl-C stopped the runs: with an interrupt of its own.
         let (_keep, never) = watch::channel(false);
         for slot in self.slots.iter().rev() {
-            match destroy(slot, self.args.parallelism, never.clone()).await {
+            match super::cleanup::destroy(slot, self.args.parallelism, never.clone()).await {
                 Ok(()) => {}
                 Err(e) => {
-                    let kept = keep_state(self.dir, file, slot);
+                    let kept = super::cleanup::keep_state(self.dir, file, slot);
                     out.push(Diagnostic::error(
                         "Failed to clean up after the tests",
                         format!(
@@ -634,67 +634,6 @@ impl FileRun<'_> {
             }
         }
         out
-    }
-}
-
-async fn destroy(
-    slot: &Slot,
-    parallelism: usize,
-    interrupt: watch::Receiver<bool>,
-) -> anyhow::Result<()> {
-    let Some(state) = slot.backend.read().await? else {
-        return Ok(());
-    };
-    if state.iter().next().is_none() && state.pending.is_empty() {
-        return Ok(());
-    }
-    let (stack, _) =
-        Stack::load(&slot.config_dir, &slot.inputs, "default").map_err(anyhow::Error::new)?;
-    let cloud = super::super::run::configure_cloud(&stack, parallelism).await?;
-    let ui: Arc<dyn engine::Ui> = Arc::new(engine::Silent);
-    let opts = PlanOptions {
-        destroy: true,
-        parallelism,
-        ..PlanOptions::default()
-    };
-    let plan = engine::plan(&stack, state, cloud.as_ref(), &opts, ui.as_ref()).await?;
-    let report = engine::apply(
-        plan,
-        Some(Arc::new(stack)),
-        cloud,
-        slot.backend.store(),
-        &ApplyOptions { parallelism },
-        ui,
-        interrupt,
-    )
-    .await?;
-    if !report.ok() {
-        let failed: Vec<String> = report
-            .failed
-            .iter()
-            .map(|(a, _, e)| format!("{a}: {e}"))
-            .collect();
-        anyhow::bail!("destroy failed: {}", failed.join("; "));
-    }
-    Ok(())
-}
-
-/// Copies a state cleanup could not empty beside the stack; returns its path.
-fn keep_state(dir: &Path, file: &TestFile, slot: &Slot) -> String {
-    let stem = Path::new(&file.name)
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("test")
-        .trim_end_matches(".tftest.hcl")
-        .to_string();
-    let target = dir.join(".thingform").join(format!(
-        "errored-test-{stem}-{}.json",
-        chrono::Utc::now().format("%Y%m%dT%H%M%S")
-    ));
-    let _ = create_private_dir(target.parent().unwrap_or(dir));
-    match std::fs::copy(&slot.path, &target) {
-        Ok(_) => crate::config::display_path(&target),
-        Err(_) => crate::config::display_path(&slot.path),
     }
 }
 
