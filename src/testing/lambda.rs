@@ -150,13 +150,6 @@ async fn serve(api: Arc<RuntimeApi>, req: Request<Incoming>) -> Response<Full<By
     }
 }
 
-fn now_ms() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0)
-}
-
 impl LocalFunction {
     /// Starts `bootstrap` for `spec` with `aws_env` (region, endpoint, credentials).
     pub async fn start(
@@ -295,7 +288,8 @@ impl LocalFunction {
         let id = uuid::Uuid::new_v4().to_string();
         let from = self.logs.lock().expect("log lock").len();
         let (tx, rx) = oneshot::channel();
-        let deadline_ms = now_ms() + self.timeout.as_millis();
+        let deadline_ms = crate::provider::aws_iot_topic_rule::evaluate::now_ms().max(0) as u128
+            + self.timeout.as_millis();
         let sent = self.queue.send(Invocation {
             id: id.clone(),
             event: serde_json::to_vec(event).unwrap_or_default(),

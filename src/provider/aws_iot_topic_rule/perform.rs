@@ -189,10 +189,7 @@ async fn logs(p: &Provider, a: &Json) -> anyhow::Result<String> {
         .await
         .map_err(|e| aws_error("CreateLogStream", e))?;
     let message = a.get("message").and_then(Json::as_str).unwrap_or_default();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
+    let now = super::evaluate::now_ms();
     p.logs()
         .put_log_events()
         .log_group_name(group)
